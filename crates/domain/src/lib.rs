@@ -1,0 +1,15 @@
+//! Serasi's domain: identifiers, validation rules and the organisation
+//! directory's invariants. Nothing here knows about HTTP or SQL.
+
+pub mod classification;
+pub mod directory;
+pub mod ids;
+pub mod nip;
+pub mod rank;
+pub mod refdata;
+pub mod text;
+pub mod tree;
+pub mod user;
+pub mod wib;
+
+pub use ids::{ApiTokenId, EmployeeId, OrganizationId, PositionId, UserId};
