@@ -206,7 +206,7 @@ both_backends! {
             None => None,
         };
         if !fields.kind.may_sit_under(parent.as_ref().map(|p| p.kind)) {
-            let parent = parent.map_or_else(|| "the root".to_owned(), |p| p.kind.to_string());
+            let parent = parent.map_or_else(|| "root".to_owned(), |p| p.kind.to_string());
             return Err(DirectoryError::Placement { kind: fields.kind, parent }.into());
         }
         if let (Some(id), Some(parent)) = (id, parent) {

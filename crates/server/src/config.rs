@@ -1,0 +1,222 @@
+//! Configuration: built-in defaults, then an optional TOML file, then
+//! `SERASI_*` environment variables (and `DATABASE_URL`), each layer
+//! overriding the one before.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// The effective configuration of one `serasi` process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the SQLite database and stored files; created on start.
+    pub data_dir: PathBuf,
+    /// Address and port the server listens on.
+    pub bind: String,
+    /// `sqlite:PATH` or `postgres://…`; empty means SQLite in `data_dir`.
+    pub database_url: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `info,sqlx=warn`.
+    pub log_level: String,
+    /// The public address behind a reverse proxy, such as
+    /// `https://office.semarangkab.go.id`; forms posted from it are trusted.
+    pub public_url: String,
+    /// Hours a login session lasts.
+    pub session_hours: u64,
+    /// Mark cookies `Secure` (turn on when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest upload, in megabytes.
+    pub max_upload_mb: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("serasi-data"),
+            bind: "127.0.0.1:8080".into(),
+            database_url: String::new(),
+            log_format: "text".into(),
+            log_level: "info,sqlx=warn".into(),
+            public_url: String::new(),
+            session_hours: 12,
+            secure_cookies: false,
+            max_upload_mb: 10,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, the TOML file at `file` (if given) and the
+    /// environment, in that order.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let parse_bool = |name: &str, v: &str| match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => bail!("{name}={v:?} is not a boolean; use true or false"),
+        };
+        if let Some(v) = get("SERASI_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("SERASI_BIND") {
+            self.bind = v;
+        }
+        if let Some(v) = get("DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("SERASI_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = get("SERASI_LOG_FORMAT") {
+            self.log_format = v;
+        }
+        if let Some(v) = get("SERASI_LOG_LEVEL") {
+            self.log_level = v;
+        }
+        if let Some(v) = get("SERASI_PUBLIC_URL") {
+            self.public_url = v;
+        }
+        if let Some(v) = get("SERASI_SESSION_HOURS") {
+            self.session_hours = v.trim().parse().with_context(|| format!("SERASI_SESSION_HOURS={v:?} is not a whole number of hours"))?;
+        }
+        if let Some(v) = get("SERASI_SECURE_COOKIES") {
+            self.secure_cookies = parse_bool("SERASI_SECURE_COOKIES", &v)?;
+        }
+        if let Some(v) = get("SERASI_MAX_UPLOAD_MB") {
+            self.max_upload_mb = v.trim().parse().with_context(|| format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes"))?;
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("log_format {:?} is invalid; use text or json", self.log_format);
+        }
+        if self.session_hours == 0 || self.session_hours > 24 * 30 {
+            bail!("session_hours {} is out of range; use 1 to 720", self.session_hours);
+        }
+        if self.max_upload_mb == 0 || self.max_upload_mb > 1024 {
+            bail!("max_upload_mb {} is out of range; use 1 to 1024", self.max_upload_mb);
+        }
+        let url = self.database_url();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let scheme = url.split(':').next().unwrap_or_default();
+            bail!("database URL scheme {scheme:?} is not supported; use sqlite:PATH or postgres://USER@HOST/DB");
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to SQLite inside the data folder.
+    pub fn database_url(&self) -> String {
+        if self.database_url.trim().is_empty() {
+            format!("sqlite:{}", self.data_dir.join("serasi.sqlite").display())
+        } else {
+            self.database_url.trim().to_owned()
+        }
+    }
+
+    /// The configuration as TOML with the database password masked.
+    pub fn to_masked_toml(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = mask_url_password(&self.database_url());
+        Ok(toml::to_string_pretty(&shown)?)
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host` with `***`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let Some((credentials, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let masked = match credentials.split_once(':') {
+        Some((user, _)) => format!("{user}:***"),
+        None => credentials.to_owned(),
+    };
+    let mut out = format!("{scheme}://{masked}@{host}");
+    if let Some(tail) = tail {
+        out.push('/');
+        // The query string may carry `password=`.
+        let tail = match tail.split_once('?') {
+            Some((path, query)) => {
+                let query: Vec<String> = query
+                    .split('&')
+                    .map(|kv| if kv.starts_with("password=") { "password=***".into() } else { kv.to_owned() })
+                    .collect();
+                format!("{path}?{}", query.join("&"))
+            }
+            None => tail.to_owned(),
+        };
+        out.push_str(&tail);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn env_overrides_defaults() {
+        let env = HashMap::from([
+            ("SERASI_BIND", "0.0.0.0:9000"),
+            ("DATABASE_URL", "postgres://u:p@db/serasi"),
+            ("SERASI_SECURE_COOKIES", "true"),
+        ]);
+        let mut config = Config::default();
+        config.apply_env(|k| env.get(k).map(|v| (*v).to_owned())).expect("valid env");
+        assert_eq!(config.bind, "0.0.0.0:9000");
+        assert_eq!(config.database_url(), "postgres://u:p@db/serasi");
+        assert!(config.secure_cookies);
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_data_dir() {
+        let config = Config::default();
+        assert_eq!(config.database_url(), "sqlite:serasi-data/serasi.sqlite");
+    }
+
+    #[test]
+    fn unknown_scheme_rejected() {
+        let config = Config { database_url: "mysql://x".into(), ..Config::default() };
+        let err = config.check().expect_err("mysql is not supported");
+        assert!(err.to_string().contains("\"mysql\""), "{err}");
+    }
+
+    #[test]
+    fn bad_boolean_rejected() {
+        let mut config = Config::default();
+        let err = config.apply_env(|k| (k == "SERASI_SECURE_COOKIES").then(|| "maybe".to_owned()));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn password_masked() {
+        assert_eq!(mask_url_password("postgres://serasi:s3cret@db:5432/serasi"), "postgres://serasi:***@db:5432/serasi");
+        assert_eq!(mask_url_password("postgres://db/serasi?user=a&password=x"), "postgres://db/serasi?user=a&password=***");
+        assert_eq!(mask_url_password("sqlite:data/serasi.sqlite"), "sqlite:data/serasi.sqlite");
+        let config = Config { database_url: "postgres://serasi:s3cret@db/serasi".into(), ..Config::default() };
+        let shown = config.to_masked_toml().expect("serialises");
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+}

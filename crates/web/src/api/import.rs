@@ -1,0 +1,130 @@
+//! Directory import from an uploaded CSV or XLSX file, shared by the API
+//! and the administration page.
+
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use serasi_store::import::{ImportError, ImportKind};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::directory::audit;
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorBody, RowErrorBody};
+use crate::i18n::Tr;
+use crate::messages;
+use crate::tabular::{TableError, read_rows};
+
+/// Why an import wrote nothing.
+pub enum ImportFailure {
+    /// The file or some rows are invalid; each entry names line and column.
+    Rejected(Vec<RowErrorBody>),
+    /// A server fault, already described for the log.
+    Server(String),
+}
+
+fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
+    let (line, column) = match err {
+        TableError::MissingColumn(c) | TableError::UnknownColumn(c) => (1, c.clone()),
+        TableError::Csv { line, .. } => (*line, String::new()),
+        _ => (0, String::new()),
+    };
+    let reason = match err {
+        TableError::Empty => t.get("import-empty").to_owned(),
+        TableError::UnknownFormat => t.get("import-format").to_owned(),
+        TableError::Xlsx(detail) => t.fmt("import-xlsx", &[("detail", detail)]),
+        TableError::Csv { reason, .. } => t.fmt("import-csv", &[("detail", reason)]),
+        TableError::MissingColumn(c) => t.fmt("import-missing-column", &[("column", c)]),
+        TableError::UnknownColumn(c) => t.fmt("import-unknown-column", &[("column", c)]),
+        TableError::TooManyRows(n) => t.fmt("import-too-many", &[("count", &n.to_string()), ("max", &crate::tabular::MAX_ROWS.to_string())]),
+        TableError::NoRows => t.get("import-no-rows").to_owned(),
+    };
+    RowErrorBody { line, column, reason }
+}
+
+fn rejected(reason: String) -> ImportFailure {
+    ImportFailure::Rejected(vec![RowErrorBody { line: 0, column: String::new(), reason }])
+}
+
+/// Reads the `kind` and `file` fields of a multipart form and imports the
+/// file in one transaction. Returns the kind and the number of rows.
+pub async fn run_import(state: &AppState, t: Tr, mut multipart: Multipart) -> Result<(&'static str, usize), ImportFailure> {
+    let mut kind = None;
+    let mut file = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => return Err(rejected(t.fmt("import-upload", &[("detail", &e.body_text())]))),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field.bytes().await.map_err(|e| rejected(t.fmt("import-upload", &[("detail", &e.body_text())])))?;
+        match name.as_str() {
+            "kind" => kind = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
+            "file" => file = Some(bytes),
+            _ => {}
+        }
+    }
+    let kind: ImportKind = kind
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| rejected(t.get("import-kind-invalid").to_owned()))?;
+    let bytes = file.ok_or_else(|| rejected(t.get("import-no-file").to_owned()))?;
+    let rows = read_rows(&bytes, kind).map_err(|e| ImportFailure::Rejected(vec![table_error(t, &e)]))?;
+    let kind_name = match kind {
+        ImportKind::Organizations => "organizations",
+        ImportKind::Positions => "positions",
+        ImportKind::Employees => "employees",
+    };
+    match state.store().import_directory(kind, &rows).await {
+        Ok(count) => Ok((kind_name, count)),
+        Err(ImportError::Rows(errors)) => Err(ImportFailure::Rejected(
+            errors
+                .iter()
+                .map(|e| RowErrorBody { line: e.line, column: e.column.clone(), reason: messages::row_problem(t, &e.problem) })
+                .collect(),
+        )),
+        Err(ImportError::Store(e)) => {
+            tracing::error!(error = %e, "import failed");
+            Err(ImportFailure::Server(e.to_string()))
+        }
+    }
+}
+
+/// What an import created.
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    pub kind: String,
+    pub created: usize,
+}
+
+/// Imports organisations, positions or employees from a CSV or XLSX file
+/// (administrators only). The form has a `kind` field (`organizations`,
+/// `positions` or `employees`) and a `file` field. Either every row is
+/// imported or none, and the answer lists each row error with its line
+/// and column.
+#[utoipa::path(post, path = "/import", tag = "admin",
+    request_body(content_type = "multipart/form-data", description = "fields `kind` and `file`"),
+    responses((status = 201, body = ImportResult), (status = 422, body = ErrorBody)))]
+pub async fn import_file(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<ImportResult>), ApiError> {
+    caller.require_admin()?;
+    let t = caller.t;
+    match run_import(&state, t, multipart).await {
+        Ok((kind, created)) => {
+            audit(&state, &caller, "directory.import", "import", kind).await;
+            Ok((StatusCode::CREATED, Json(ImportResult { kind: kind.to_owned(), created })))
+        }
+        Err(ImportFailure::Server(cause)) => Err(ApiError::internal(&cause)),
+        Err(ImportFailure::Rejected(rows)) => {
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.fmt("import-failed", &[("count", &rows.len().to_string())]));
+            err.rows = rows;
+            Err(err)
+        }
+    }
+}

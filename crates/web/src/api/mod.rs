@@ -1,0 +1,125 @@
+//! The REST API under `/api/v1`: the same operations as the web
+//! interface, as JSON, for holders of an API token or a session. The
+//! OpenAPI document is generated from the handlers' annotations.
+
+mod account;
+mod directory;
+pub mod import;
+
+use std::sync::LazyLock;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use axum::routing::get;
+use rand::Rng;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Serasi API",
+        description = "Directory, accounts and reference data of a Serasi e-Office. \
+            Authenticate with `Authorization: Bearer <token>`; create tokens on the account page \
+            or with POST /api/v1/auth/token.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "directory", description = "Organisations, positions and employees"),
+        (name = "reference", description = "Archive classification codes"),
+        (name = "account", description = "The caller's account and API tokens"),
+        (name = "admin", description = "Administration")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(directory::list_organizations, directory::create_organization))
+        .routes(routes!(
+            directory::get_organization,
+            directory::update_organization,
+            directory::delete_organization
+        ))
+        .routes(routes!(directory::organization_positions))
+        .routes(routes!(directory::create_position))
+        .routes(routes!(directory::get_position, directory::update_position))
+        .routes(routes!(directory::search_employees, directory::create_employee))
+        .routes(routes!(directory::get_employee, directory::update_employee))
+        .routes(routes!(directory::search_classifications))
+        .routes(routes!(import::import_file))
+        .routes(routes!(account::me))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::list_tokens, account::create_token))
+        .routes(routes!(account::revoke_token))
+        .routes(routes!(account::login_token))
+        .routes(routes!(account::create_account))
+}
+
+static OPENAPI: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| api_router().split_for_parts().1);
+
+/// The OpenAPI 3 document of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi_json() -> String {
+    OPENAPI.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot serialise the OpenAPI document");
+        String::from("{}")
+    })
+}
+
+async fn openapi_document() -> ([(axum::http::HeaderName, &'static str); 1], String) {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    let (router, _) = api_router().split_for_parts();
+    router.route("/openapi.json", get(openapi_document))
+}
+
+/// A JSON body whose syntax errors become a 400 with the parser's message.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text())),
+        }
+    }
+}
+
+/// Returns a random 16-character password for a new or reset account,
+/// from letters and digits that cannot be mistaken for one another.
+pub fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rngs::OsRng;
+    (0..16)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect()
+}

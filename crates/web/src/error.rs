@@ -1,0 +1,196 @@
+//! Errors of the HTTP layer. Client errors carry a translated message and,
+//! where one field is at fault, its name. Server errors are logged with
+//! their cause; the body only says that something failed, with the
+//! request id for the log.
+
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use serasi_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::Tr;
+use crate::messages;
+
+/// An error answered as JSON by the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    pub rows: Vec<RowErrorBody>,
+}
+
+/// Body of every API error.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, such as `invalid` or `not_found`.
+    pub error: &'static str,
+    /// Human-readable message in the request's language.
+    pub message: String,
+    /// The input field at fault, if one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Per-row errors of an import.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowErrorBody>,
+}
+
+/// One rejected row of an import file.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RowErrorBody {
+    /// Line in the file; the header is line 1.
+    pub line: usize,
+    pub column: String,
+    pub reason: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn field(mut self, field: &str) -> ApiError {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    pub fn unauthorized(t: Tr) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", t.get("error-login-required"))
+    }
+
+    pub fn forbidden(t: Tr) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", t.get("error-forbidden"))
+    }
+
+    pub fn not_found(t: Tr) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", t.get("error-not-found"))
+    }
+
+    /// Logs `cause` and returns an opaque 500.
+    pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "request failed");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    }
+
+    /// Maps a store error to the answer a client should see.
+    pub fn from_store(t: Tr, err: StoreError) -> ApiError {
+        if !err.is_client_error() {
+            return ApiError::internal(&err);
+        }
+        let (status, code) = match &err {
+            StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
+            StoreError::Duplicate { .. } | StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        };
+        let field = messages::store_error_field(&err);
+        let mut api = ApiError::new(status, code, messages::store_error(t, &err));
+        api.field = field.map(str::to_owned);
+        api
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.code,
+            message: self.message,
+            field: self.field,
+            rows: self.rows,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// An error shown as an HTML page.
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    Forbidden,
+    /// Carries the cause, which is logged and never shown.
+    Internal(String),
+}
+
+impl PageError {
+    pub fn internal(cause: &dyn std::fmt::Display) -> PageError {
+        PageError::Internal(cause.to_string())
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound { .. } => PageError::NotFound,
+            other => PageError::internal(&other),
+        }
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(err: askama::Error) -> Self {
+        PageError::internal(&err)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, text) = match self {
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Halaman tidak ditemukan. / Page not found.",
+            ),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Anda tidak berhak membuka halaman ini. / You may not open this page.",
+            ),
+            PageError::Internal(cause) => {
+                tracing::error!(error = %cause, "page failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        let html = format!(
+            "<!doctype html><html lang=\"id\"><meta charset=\"utf-8\"><title>{status}</title>\
+             <main style=\"font-family:sans-serif;padding:2rem\"><h1>{}</h1><p>{text}</p>\
+             <p><a href=\"/\">Serasi</a></p></main></html>",
+            status.as_u16()
+        );
+        (status, Html(html)).into_response()
+    }
+}
+
+/// Replaces the body of every server error with a short text naming the
+/// request id, so no internal detail leaves the server.
+pub async fn opaque_server_errors(request: Request, next: Next) -> Response {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let wants_json = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !response.status().is_server_error() {
+        return response;
+    }
+    let status = response.status();
+    let message = format!(
+        "Terjadi kesalahan di server; laporkan ID permintaan {request_id}. \
+         / The server failed; report request id {request_id}."
+    );
+    if wants_json {
+        let body = serde_json::json!({ "error": "internal", "message": message, "request_id": request_id });
+        (status, Json(body)).into_response()
+    } else {
+        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response()
+    }
+}

@@ -1,0 +1,158 @@
+//! Serasi's HTTP layer: the Indonesian web interface, the REST API under
+//! `/api/v1`, health checks and metrics. Handlers stay thin: they extract
+//! input, check the role, call one store operation and map its error.
+
+pub mod api;
+mod assets;
+mod auth;
+mod error;
+pub mod i18n;
+pub mod messages;
+mod ops;
+mod pages;
+pub mod tabular;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderName;
+use axum::middleware;
+use serasi_store::{LoginThrottle, Store};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::csrf::CsrfLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use ops::metrics_handle;
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// How long a login session lasts.
+    pub session_lifetime: Duration,
+    /// Mark cookies `Secure`; turn on behind HTTPS.
+    pub secure_cookies: bool,
+    /// Largest request body accepted, in bytes (uploads included).
+    pub max_body_bytes: usize,
+    pub login_throttle: LoginThrottle,
+    /// Origins other than the server's own allowed to post forms, such as
+    /// the public URL behind a reverse proxy.
+    pub trusted_origins: Vec<String>,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            session_lifetime: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            max_body_bytes: 10 * 1024 * 1024,
+            login_throttle: LoginThrottle::default(),
+            trusted_origins: Vec::new(),
+        }
+    }
+}
+
+/// Shared state of every request; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    config: WebConfig,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        AppState {
+            inner: Arc::new(Inner { store, config }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.config
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Builds the whole application: pages, API, assets, health and metrics,
+/// wrapped in the shared middleware stack.
+pub fn router(state: AppState) -> Router {
+    let mut csrf = CsrfLayer::new();
+    for origin in &state.config().trusted_origins {
+        match csrf.clone().add_trusted_origin(origin) {
+            Ok(layer) => csrf = layer,
+            Err(e) => tracing::warn!(origin, error = %e, "ignoring invalid trusted origin"),
+        }
+    }
+    let max_body = state.config().max_body_bytes;
+
+    let app = Router::new()
+        .merge(pages::routes())
+        .merge(auth::routes())
+        .nest("/api/v1", api::routes())
+        .merge(assets::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .merge(ops::routes())
+        .with_state(state);
+
+    app.layer(csrf)
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(middleware::from_fn(error::opaque_server_errors))
+        .layer(middleware::from_fn(ops::record_metrics))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetSensitiveHeadersLayer::new([
+            axum::http::header::AUTHORIZATION,
+            axum::http::header::COOKIE,
+            axum::http::header::SET_COOKIE,
+        ]))
+}
+
+/// One span per request with the method, the route template (never the
+/// raw path, which may hold ids) and the request id.
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), route, request_id)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,92 @@
+//! Server-rendered pages of the web interface.
+
+mod account;
+mod admin;
+mod directory;
+mod people;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use serasi_domain::user::Role;
+
+use crate::AppState;
+use crate::auth::{PageUser, Viewer};
+use crate::error::PageError;
+use crate::i18n::Tr;
+
+/// Everything the page frame needs: who is logged in, the current
+/// section and path, asset URLs and a one-shot notice.
+pub struct Chrome {
+    pub user: Option<String>,
+    pub is_admin: bool,
+    pub section: &'static str,
+    pub path: String,
+    pub css_url: &'static str,
+    pub htmx_url: &'static str,
+    pub flash: Option<String>,
+}
+
+impl Chrome {
+    pub fn new(viewer: &Viewer, section: &'static str, path: &str) -> Chrome {
+        let t = viewer.tr();
+        Chrome {
+            user: viewer.user.as_ref().map(|u| u.username.clone()),
+            is_admin: viewer.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            section,
+            path: path.to_owned(),
+            css_url: crate::assets::css_url(),
+            htmx_url: crate::assets::htmx_url(),
+            flash: viewer.flash.as_deref().map(|key| t.get(&format!("flash-{key}")).to_owned()),
+        }
+    }
+}
+
+/// A form's field errors, keyed by field name.
+pub type FieldErrors = std::collections::HashMap<String, String>;
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    t: Tr,
+    c: Chrome,
+    greeting_name: String,
+    today: String,
+    counts: Vec<(String, i64)>,
+}
+
+async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<String>, PageError> {
+    let t = me.t();
+    let stats = state.store().directory_stats().await?;
+    let mut counts: Vec<(String, i64)> = stats
+        .organizations_by_kind
+        .iter()
+        .map(|(kind, n)| (t.get(&format!("kind-plural-{kind}")).to_owned(), *n))
+        .collect();
+    counts.push((t.get("positions").to_owned(), stats.positions));
+    counts.push((t.get("employees").to_owned(), stats.employees));
+
+    let greeting_name = match me.user.employee_id {
+        Some(id) => state.store().employee(id).await?.map(|e| e.name),
+        None => None,
+    }
+    .unwrap_or_else(|| me.user.username.clone());
+    let today = serasi_domain::wib::today();
+    let today = match t.locale {
+        crate::i18n::Locale::Id => serasi_domain::wib::format_date_id(today),
+        crate::i18n::Locale::En => serasi_domain::wib::format_date_en(today),
+    };
+    let page = Dashboard { t, c: me.chrome("home"), greeting_name, today, counts };
+    Ok(Html(page.render()?))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .merge(directory::routes())
+        .merge(people::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
+}

@@ -1,0 +1,409 @@
+// End-to-end test of the directory pages in headless Chromium.
+//
+// Starts `serasi serve` on a free loopback port with an empty data folder,
+// signs in with the one-time admin password that the first start prints,
+// switches the interface to English, walks the organisation tree and adds an
+// employee. Each step is one `it`. After a failed step the later steps are
+// skipped, a screenshot and the server output are saved, and the temporary
+// folder is kept and its path printed.
+//
+// Environment:
+//   SERASI_BIN     the server binary (default: target/debug/serasi in the repository)
+//   CHROMIUM_PATH  the browser binary (default: /usr/bin/chromium, Debian's package)
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { access, constants, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const serverBin = process.env.SERASI_BIN ?? path.join(repoRoot, 'target/debug/serasi');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Flags for a headless browser on a machine without outside network access:
+// the background services would otherwise keep trying to reach Google's hosts.
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const SERVER_READY_TIMEOUT_MS = 60_000;
+const SERVER_STOP_TIMEOUT_MS = 10_000;
+// Upper bound for one Playwright action or wait, such as a click or a page load.
+const ACTION_TIMEOUT_MS = 15_000;
+const STEP_TIMEOUT_MS = 60_000;
+
+const VALID_NIP = '198609262015051001';
+const FORMATTED_NIP = '19860926 201505 1 001';
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Returns a TCP port that was free on 127.0.0.1 a moment ago. Another process
+// could take it before the server binds it, which is unlikely on a test machine.
+function findFreePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function hasExited(child) {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+// Starts `serasi serve` and collects its output. `credentials` resolves with
+// the admin username and password once both lines have appeared on stdout.
+function startServer({ dataDir, workDir, port }) {
+  const child = spawn(serverBin, ['serve'], {
+    cwd: workDir,
+    env: {
+      ...process.env,
+      SERASI_DATA_DIR: dataDir,
+      SERASI_BIND: `127.0.0.1:${port}`,
+      SERASI_LOG_FORMAT: 'json',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  const server = { child, stdout: '', stderr: '', startError: null };
+
+  server.credentials = new Promise((resolve) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      server.stdout += chunk;
+      // The password is the rest of its line, so it may contain any character
+      // but a line break.
+      const username = /^[ \t]*username:[ \t]*(.+?)[ \t]*$/m.exec(server.stdout);
+      const password = /^[ \t]*password:[ \t]*(.+?)[ \t]*$/m.exec(server.stdout);
+      if (username && password) {
+        resolve({ username: username[1], password: password[1] });
+      }
+    });
+  });
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk) => {
+    server.stderr += chunk;
+  });
+  child.on('error', (error) => {
+    server.startError = error;
+  });
+
+  return server;
+}
+
+// Polls GET /readyz until it returns 200, the server exits or the timeout passes.
+async function waitUntilReady(server, baseUrl) {
+  const deadline = Date.now() + SERVER_READY_TIMEOUT_MS;
+  let lastProblem = 'no request completed';
+  while (Date.now() < deadline) {
+    if (server.startError) {
+      throw new Error(`failed to start ${serverBin}: ${server.startError.message}`);
+    }
+    if (hasExited(server.child)) {
+      const { exitCode, signalCode } = server.child;
+      const status = signalCode === null ? `code ${exitCode}` : `signal ${signalCode}`;
+      throw new Error(`serasi serve exited with ${status} before it was ready`);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) {
+        return;
+      }
+      lastProblem = `GET /readyz returned ${response.status}`;
+    } catch (error) {
+      lastProblem = `GET /readyz failed: ${error.cause?.code ?? error.message}`;
+    }
+    await sleep(100);
+  }
+  throw new Error(`serasi serve was not ready after ${SERVER_READY_TIMEOUT_MS} ms (${lastProblem})`);
+}
+
+// Rejects when `promise` has not settled within `ms`.
+async function withTimeout(promise, ms, message) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Sends SIGTERM, then SIGKILL if the server has not exited after a grace period.
+async function stopServer(server) {
+  const { child } = server;
+  if (server.startError || hasExited(child)) {
+    return;
+  }
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), SERVER_STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(killTimer);
+}
+
+// Polls `read` until it returns `expected`, then asserts the last value, so a
+// timeout fails with the actual value. Errors from `read` count as "not yet",
+// because reading the DOM fails while the page is navigating.
+async function assertEventually(read, expected, message) {
+  const deadline = Date.now() + ACTION_TIMEOUT_MS;
+  let actual;
+  while (true) {
+    try {
+      actual = await read();
+    } catch (error) {
+      actual = `<error: ${error.message.split('\n')[0]}>`;
+    }
+    if (actual === expected || Date.now() >= deadline) {
+      break;
+    }
+    await sleep(100);
+  }
+  assert.equal(actual, expected, message);
+}
+
+// Clicks an element that leads to a new page (a link or a form's submit
+// button) and waits until the new page has loaded.
+async function clickAndWaitForLoad(page, locator) {
+  const loaded = page.waitForEvent('load');
+  await locator.click();
+  await loaded;
+}
+
+async function headingText(page) {
+  return (await page.locator('h1').first().innerText()).trim();
+}
+
+// Returns the visible text of the page with each run of white space, including
+// no-break spaces, replaced by one space.
+async function visibleText(page) {
+  return (await page.locator('body').innerText()).replace(/\s+/g, ' ');
+}
+
+describe('directory in the browser', { timeout: 5 * 60_000 }, () => {
+  let tempDir;
+  let server;
+  let baseUrl;
+  let browser;
+  let page;
+  let credentials;
+  let failedStep = null;
+  let screenshotPath = null;
+
+  // Last resort for a test process that ends without running `after`.
+  process.on('exit', () => {
+    if (server && !hasExited(server.child)) {
+      server.child.kill('SIGKILL');
+    }
+  });
+
+  before(async () => {
+    await access(serverBin, constants.X_OK).catch(() => {
+      throw new Error(`server binary ${serverBin} not found: run \`cargo build -p serasi\` or set SERASI_BIN`);
+    });
+    await access(chromiumPath, constants.X_OK).catch(() => {
+      throw new Error(`Chromium ${chromiumPath} not found: install Debian's chromium package or set CHROMIUM_PATH`);
+    });
+
+    tempDir = await mkdtemp(path.join(tmpdir(), 'serasi-browser-'));
+    const dataDir = path.join(tempDir, 'data');
+    await mkdir(dataDir);
+    const port = await findFreePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+
+    try {
+      server = startServer({ dataDir, workDir: tempDir, port });
+      await waitUntilReady(server, baseUrl);
+      credentials = await withTimeout(
+        server.credentials,
+        ACTION_TIMEOUT_MS,
+        'serasi serve is ready but printed no "username:" and "password:" lines on stdout',
+      );
+
+      browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+      // The context sends Accept-Language id-ID, so the interface starts in
+      // Indonesian even if the server picks the language from that header.
+      const context = await browser.newContext({ locale: 'id-ID' });
+      page = await context.newPage();
+      page.setDefaultTimeout(ACTION_TIMEOUT_MS);
+    } catch (error) {
+      failedStep = 'start the server and the browser';
+      throw error;
+    }
+  }, { timeout: SERVER_READY_TIMEOUT_MS + 2 * ACTION_TIMEOUT_MS });
+
+  after(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      if (server) {
+        await stopServer(server);
+      }
+    }
+    if (!tempDir) {
+      return;
+    }
+    if (failedStep === null) {
+      await rm(tempDir, { recursive: true, force: true });
+      return;
+    }
+    if (server) {
+      await writeFile(path.join(tempDir, 'server-stdout.log'), server.stdout);
+      await writeFile(path.join(tempDir, 'server-stderr.log'), server.stderr);
+    }
+    const files = screenshotPath
+      ? 'server-stdout.log, server-stderr.log and failure.png'
+      : 'server-stdout.log and server-stderr.log';
+    console.error(`"${failedStep}" failed: ${files} are in ${tempDir}`);
+  });
+
+  // Declares one step of the walk-through. A step runs only if every earlier
+  // step passed, because each one starts on the page where the last one ended.
+  function step(name, body) {
+    it(name, { timeout: STEP_TIMEOUT_MS }, async (t) => {
+      if (failedStep !== null) {
+        t.skip(`skipped because "${failedStep}" failed`);
+        return;
+      }
+      try {
+        await body();
+      } catch (error) {
+        failedStep = name;
+        if (page) {
+          const target = path.join(tempDir, 'failure.png');
+          try {
+            await page.screenshot({ path: target, fullPage: true });
+            screenshotPath = target;
+          } catch (screenshotError) {
+            console.error(`taking the failure screenshot failed: ${screenshotError.message}`);
+          }
+        }
+        throw error;
+      }
+    });
+  }
+
+  step('admin signs in with the one-time password', async () => {
+    assert.equal(credentials.username, 'admin', 'the first start prints the admin username');
+    assert.ok(credentials.password.length > 0, 'the first start prints a non-empty password');
+
+    await page.goto(`${baseUrl}/login`);
+    // The header also has submit buttons (the language forms), so the button
+    // is looked up inside the login form.
+    const form = page.locator('form:has(input[name=password])');
+    await form.locator('input[name=username]').fill(credentials.username);
+    await form.locator('input[name=password]').fill(credentials.password);
+    await clickAndWaitForLoad(page, form.locator('button[type=submit]'));
+
+    assert.equal(new URL(page.url()).pathname, '/', 'signing in leads to the home page /');
+    assert.ok((await headingText(page)).length > 0, 'the home page has a non-empty h1');
+  });
+
+  step('language switches from Indonesian to English', async () => {
+    const html = page.locator('html');
+    const navDirectory = page.locator('a#nav-directory');
+
+    assert.equal(await html.getAttribute('lang'), 'id', 'the interface starts in Indonesian (html lang="id")');
+    assert.equal((await navDirectory.innerText()).trim(), 'Direktori', 'the Indonesian nav link reads "Direktori"');
+
+    await clickAndWaitForLoad(page, page.locator('button#lang-en'));
+
+    await assertEventually(() => html.getAttribute('lang'), 'en', 'after the switch html lang is "en"');
+    await assertEventually(
+      async () => (await navDirectory.innerText()).trim(),
+      'Directory',
+      'after the switch the nav link reads "Directory"',
+    );
+  });
+
+  step('directory leads to Desa Karangduren', async () => {
+    await clickAndWaitForLoad(page, page.locator('a#nav-directory'));
+    assert.equal(new URL(page.url()).pathname, '/directory', 'the nav link opens /directory');
+
+    // The names match as substrings, so a link may add text such as a count.
+    const district = page.getByRole('link', { name: 'Kecamatan Tengaran' }).first();
+    await clickAndWaitForLoad(page, district);
+
+    const village = page.getByRole('link', { name: 'Desa Karangduren' }).first();
+    await clickAndWaitForLoad(page, village);
+
+    assert.match(await headingText(page), /Desa Karangduren/, 'the organisation page h1 names Desa Karangduren');
+  });
+
+  step('employee form offers the expected fields', async () => {
+    await clickAndWaitForLoad(page, page.locator('a#add-employee'));
+
+    const form = page.locator('form:has(input[name=identifier])');
+    await form.waitFor({ state: 'visible' });
+
+    const kinds = await form.locator('select[name=identifier_kind] option').evaluateAll((options) =>
+      options.map((option) => option.value),
+    );
+    assert.ok(kinds.includes('nip'), `identifier_kind offers "nip" (options: ${kinds.join(', ')})`);
+    assert.ok(kinds.includes('village'), `identifier_kind offers "village" (options: ${kinds.join(', ')})`);
+
+    const ranks = await form.locator('select[name=rank] option').evaluateAll((options) =>
+      options.map((option) => option.value),
+    );
+    assert.ok(ranks.includes(''), 'rank has an empty option');
+    assert.ok(ranks.includes('III/a'), 'rank offers "III/a"');
+
+    for (const field of ['input[name=name]', 'input[name=identifier]', 'input[name=email]', 'input[name=phone]']) {
+      assert.equal(await form.locator(field).count(), 1, `the form has one ${field}`);
+    }
+  });
+
+  step('invalid NIP is rejected with a field error', async () => {
+    const form = page.locator('form:has(input[name=identifier])');
+    await form.locator('input[name=name]').fill('Siti Rahayu');
+    await form.locator('select[name=identifier_kind]').selectOption('nip');
+    await form.locator('input[name=identifier]').fill('123');
+    await clickAndWaitForLoad(page, form.locator('button[type=submit]'));
+
+    const errors = await page.locator('.field-error').allInnerTexts();
+    assert.ok(errors.length > 0, 'submitting NIP "123" shows a .field-error');
+    assert.ok(
+      errors.some((text) => text.includes('NIP')),
+      `a .field-error mentions NIP (errors: ${JSON.stringify(errors)})`,
+    );
+    assert.equal(
+      await page.locator('form:has(input[name=identifier])').count(),
+      1,
+      'the employee form is shown again after the rejected submit',
+    );
+  });
+
+  step('valid NIP creates the person page', async () => {
+    const form = page.locator('form:has(input[name=identifier])');
+    await form.locator('input[name=name]').fill('Siti Rahayu');
+    await form.locator('select[name=identifier_kind]').selectOption('nip');
+    await form.locator('input[name=identifier]').fill(VALID_NIP);
+    await form.locator('select[name=rank]').selectOption('III/a');
+    await clickAndWaitForLoad(page, form.locator('button[type=submit]'));
+
+    assert.equal(await headingText(page), 'Siti Rahayu', 'the person page h1 is the employee name');
+    assert.ok(
+      (await visibleText(page)).includes(FORMATTED_NIP),
+      `the person page shows the NIP grouped as "${FORMATTED_NIP}"`,
+    );
+  });
+});
