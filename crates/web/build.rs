@@ -12,7 +12,8 @@ fn main() {
     let manifest = PathBuf::from(env_var("CARGO_MANIFEST_DIR"));
     let out = PathBuf::from(env_var("OUT_DIR"));
     let work = out.join("npm");
-    std::fs::create_dir_all(&work).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", work.display())));
+    std::fs::create_dir_all(&work)
+        .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", work.display())));
     for file in ["package.json", "package-lock.json"] {
         copy(&manifest.join("assets").join(file), &work.join(file));
     }
@@ -36,8 +37,13 @@ fn env_var(name: &str) -> String {
 }
 
 fn copy(from: &Path, to: &Path) {
-    std::fs::copy(from, to)
-        .unwrap_or_else(|e| fail(&format!("cannot copy {} to {}: {e}", from.display(), to.display())));
+    std::fs::copy(from, to).unwrap_or_else(|e| {
+        fail(&format!(
+            "cannot copy {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    });
 }
 
 fn fail(message: &str) -> ! {

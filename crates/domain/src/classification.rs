@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 pub struct ClassificationCode(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid classification code {0:?}: expected 1 to 4 dotted numbers starting with 3 digits, such as 000.1.2")]
+#[error(
+    "invalid classification code {0:?}: expected 1 to 4 dotted numbers starting with 3 digits, such as 000.1.2"
+)]
 pub struct ClassificationCodeError(pub String);
 
 impl ClassificationCode {
@@ -125,8 +127,21 @@ mod tests {
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["", "00", "0000", "000.", "000..1", "000.1.2.3.4", "abc", "000.1a", "000.1234"] {
-            assert!(ClassificationCode::parse(bad).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "",
+            "00",
+            "0000",
+            "000.",
+            "000..1",
+            "000.1.2.3.4",
+            "abc",
+            "000.1a",
+            "000.1234",
+        ] {
+            assert!(
+                ClassificationCode::parse(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 }

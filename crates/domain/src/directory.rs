@@ -53,18 +53,23 @@ impl OrganizationKind {
     /// `None` means the root, where only the regency may be.
     pub fn may_sit_under(&self, parent: Option<OrganizationKind>) -> bool {
         use OrganizationKind::*;
-        match (self, parent) {
-            (Regency, None) => true,
-            (Agency | District, Some(Regency)) => true,
-            (Village | UrbanVillage, Some(District)) => true,
-            (Unit, Some(Agency | Unit | District | Village | UrbanVillage)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, parent),
+            (Regency, None)
+                | (Agency | District, Some(Regency))
+                | (Village | UrbanVillage, Some(District))
+                | (
+                    Unit,
+                    Some(Agency | Unit | District | Village | UrbanVillage)
+                )
+        )
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown organisation kind {0:?}; expected one of regency, agency, unit, district, village, urban_village")]
+#[error(
+    "unknown organisation kind {0:?}; expected one of regency, agency, unit, district, village, urban_village"
+)]
 pub struct UnknownKind(pub String);
 
 impl FromStr for OrganizationKind {
@@ -104,7 +109,9 @@ pub enum DirectoryError {
         kind: OrganizationKind,
         parent: String,
     },
-    #[error("invalid village official identifier {0:?}: use 1 to 32 letters, digits, '.', '/' or '-'")]
+    #[error(
+        "invalid village official identifier {0:?}: use 1 to 32 letters, digits, '.', '/' or '-'"
+    )]
     VillageId(String),
     #[error("invalid e-mail address {0:?}")]
     Email(String),
@@ -133,7 +140,11 @@ impl DirectoryError {
 }
 
 /// Trims `value` and checks it is present and at most `max` characters.
-pub fn required_text(field: &'static str, value: &str, max: usize) -> Result<String, DirectoryError> {
+pub fn required_text(
+    field: &'static str,
+    value: &str,
+    max: usize,
+) -> Result<String, DirectoryError> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         return Err(DirectoryError::Required { field });
@@ -227,7 +238,11 @@ pub fn parse_email(value: Option<&str>) -> Result<Option<String>, DirectoryError
         && !domain.contains('@')
         && v.len() <= 254
         && !v.chars().any(char::is_whitespace);
-    if valid { Ok(Some(v.to_owned())) } else { Err(bad()) }
+    if valid {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(bad())
+    }
 }
 
 /// Validates an optional phone number.
@@ -388,9 +403,9 @@ pub struct PositionFields {
 impl PositionInput {
     pub fn validate(&self) -> Result<PositionFields, DirectoryError> {
         Ok(PositionFields {
-            organization_id: self
-                .organization_id
-                .ok_or(DirectoryError::Required { field: "organization_id" })?,
+            organization_id: self.organization_id.ok_or(DirectoryError::Required {
+                field: "organization_id",
+            })?,
             name: required_text("name", &self.name, 200)?,
             parent_id: self.parent_id,
             holder_id: self.holder_id,
@@ -428,10 +443,7 @@ impl EmployeeInput {
         let identifier = EmployeeIdentifier::parse(kind, &self.identifier)?;
         let rank = match self.rank.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(r) => Some(
-                r.parse()
-                    .map_err(|_| DirectoryError::Rank(r.to_owned()))?,
-            ),
+            Some(r) => Some(r.parse().map_err(|_| DirectoryError::Rank(r.to_owned()))?),
         };
         Ok(EmployeeFields {
             identifier,
@@ -439,9 +451,9 @@ impl EmployeeInput {
             rank,
             email: parse_email(self.email.as_deref())?,
             phone: parse_phone(self.phone.as_deref())?,
-            organization_id: self
-                .organization_id
-                .ok_or(DirectoryError::Required { field: "organization_id" })?,
+            organization_id: self.organization_id.ok_or(DirectoryError::Required {
+                field: "organization_id",
+            })?,
         })
     }
 }

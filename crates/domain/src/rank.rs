@@ -15,8 +15,20 @@ pub struct Rank {
 
 const NAMES: [[&str; 5]; 4] = [
     ["Juru Muda", "Juru Muda Tk. I", "Juru", "Juru Tk. I", ""],
-    ["Pengatur Muda", "Pengatur Muda Tk. I", "Pengatur", "Pengatur Tk. I", ""],
-    ["Penata Muda", "Penata Muda Tk. I", "Penata", "Penata Tk. I", ""],
+    [
+        "Pengatur Muda",
+        "Pengatur Muda Tk. I",
+        "Pengatur",
+        "Pengatur Tk. I",
+        "",
+    ],
+    [
+        "Penata Muda",
+        "Penata Muda Tk. I",
+        "Penata",
+        "Penata Tk. I",
+        "",
+    ],
     [
         "Pembina",
         "Pembina Tk. I",

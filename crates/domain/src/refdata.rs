@@ -62,13 +62,22 @@ impl std::fmt::Display for RefWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RefWarning::MissingParent { code, parent } => {
-                write!(f, "classification {code} names parent {parent}, which is not in the list")
+                write!(
+                    f,
+                    "classification {code} names parent {parent}, which is not in the list"
+                )
             }
             RefWarning::TruncatedName { code, name } => {
-                write!(f, "classification {code} has a name cut off mid-phrase: {name:?}")
+                write!(
+                    f,
+                    "classification {code} has a name cut off mid-phrase: {name:?}"
+                )
             }
             RefWarning::VillageDigitMismatch { code } => {
-                write!(f, "region {code}: 4th segment contradicts its desa/kelurahan level")
+                write!(
+                    f,
+                    "region {code}: 4th segment contradicts its desa/kelurahan level"
+                )
             }
         }
     }
@@ -117,7 +126,9 @@ fn rows<T: for<'de> Deserialize<'de>>(
 
 fn region_code_is_valid(code: &str) -> bool {
     let widths: Vec<usize> = code.split('.').map(str::len).collect();
-    let digits = code.split('.').all(|s| s.chars().all(|c| c.is_ascii_digit()));
+    let digits = code
+        .split('.')
+        .all(|s| s.chars().all(|c| c.is_ascii_digit()));
     digits && matches!(widths.as_slice(), [2, 2] | [2, 2, 2] | [2, 2, 2, 4])
 }
 
@@ -127,7 +138,11 @@ pub fn regions() -> Result<(Vec<Region>, Vec<RefWarning>), RefDataError> {
     let mut regions = Vec::new();
     let mut warnings = Vec::new();
     for (line, row) in rows::<RegionRow>(FILE, REGIONS_CSV)? {
-        let err = |reason: String| RefDataError::Row { file: FILE, line, reason };
+        let err = |reason: String| RefDataError::Row {
+            file: FILE,
+            line,
+            reason,
+        };
         if !region_code_is_valid(&row.code) {
             return Err(err(format!("invalid region code {:?}", row.code)));
         }
@@ -141,7 +156,9 @@ pub fn regions() -> Result<(Vec<Region>, Vec<RefWarning>), RefDataError> {
         if let Some(last) = row.code.rsplit('.').next().filter(|s| s.len() == 4) {
             let says_desa = last.starts_with('2');
             if says_desa != (kind == OrganizationKind::Village) {
-                warnings.push(RefWarning::VillageDigitMismatch { code: row.code.clone() });
+                warnings.push(RefWarning::VillageDigitMismatch {
+                    code: row.code.clone(),
+                });
             }
         }
         // The regency's parent is the province, which is not an organisation here.
@@ -158,8 +175,8 @@ pub fn regions() -> Result<(Vec<Region>, Vec<RefWarning>), RefDataError> {
 
 /// Words after which a classification name is evidently cut off.
 const DANGLING_WORDS: [&str; 14] = [
-    "dan", "atau", "serta", "untuk", "di", "ke", "yang", "dari", "pada", "dengan", "oleh",
-    "dalam", "bagi", "tentang",
+    "dan", "atau", "serta", "untuk", "di", "ke", "yang", "dari", "pada", "dengan", "oleh", "dalam",
+    "bagi", "tentang",
 ];
 
 fn looks_truncated(name: &str) -> bool {
@@ -177,7 +194,11 @@ pub fn classifications() -> Result<(Vec<Classification>, Vec<RefWarning>), RefDa
     let parsed = rows::<ClassificationRow>(FILE, CLASSIFICATIONS_CSV)?;
     let mut items = Vec::with_capacity(parsed.len());
     for (line, row) in parsed {
-        let err = |reason: String| RefDataError::Row { file: FILE, line, reason };
+        let err = |reason: String| RefDataError::Row {
+            file: FILE,
+            line,
+            reason,
+        };
         let code = ClassificationCode::parse(&row.code).map_err(|e| err(e.to_string()))?;
         if code.level() != row.level {
             return Err(err(format!("code {code} is not at level {}", row.level)));
@@ -265,7 +286,9 @@ mod tests {
     #[test]
     fn truncation_heuristic() {
         assert!(looks_truncated("Data hasil inventarisasi dan"));
-        assert!(looks_truncated("Administrasi Pakaian Dinas Pegawai, Satpam,"));
+        assert!(looks_truncated(
+            "Administrasi Pakaian Dinas Pegawai, Satpam,"
+        ));
         assert!(!looks_truncated("Perjalanan Dinas Dalam Negeri"));
         assert!(!looks_truncated("Umum"));
     }
@@ -276,7 +299,11 @@ mod tests {
         assert!(agencies.len() >= 30);
         let mut known: HashSet<String> = HashSet::from(["33.22".to_owned()]);
         for seed in &agencies {
-            assert!(known.contains(&seed.parent_code), "{} has unknown parent", seed.code);
+            assert!(
+                known.contains(&seed.parent_code),
+                "{} has unknown parent",
+                seed.code
+            );
             known.insert(seed.code.clone());
         }
     }

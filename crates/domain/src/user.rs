@@ -71,7 +71,11 @@ pub fn parse_username(input: &str) -> Result<String, AccountError> {
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if valid { Ok(name) } else { Err(AccountError::Username) }
+    if valid {
+        Ok(name)
+    } else {
+        Err(AccountError::Username)
+    }
 }
 
 /// Checks a new password against the length policy. Length beats
@@ -94,7 +98,10 @@ mod tests {
     #[test]
     fn usernames() {
         assert_eq!(parse_username(" Admin "), Ok("admin".into()));
-        assert_eq!(parse_username("budi.santoso_01"), Ok("budi.santoso_01".into()));
+        assert_eq!(
+            parse_username("budi.santoso_01"),
+            Ok("budi.santoso_01".into())
+        );
         assert!(parse_username("ab").is_err());
         assert!(parse_username("budi santoso").is_err());
         assert!(parse_username("budi@x").is_err());
@@ -102,7 +109,10 @@ mod tests {
 
     #[test]
     fn password_policy() {
-        assert_eq!(check_new_password("short"), Err(AccountError::PasswordTooShort));
+        assert_eq!(
+            check_new_password("short"),
+            Err(AccountError::PasswordTooShort)
+        );
         assert_eq!(check_new_password("panjang sekali"), Ok(()));
         assert_eq!(
             check_new_password(&"x".repeat(129)),

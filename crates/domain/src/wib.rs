@@ -10,13 +10,33 @@ pub const WIB: UtcOffset = match UtcOffset::from_hms(7, 0, 0) {
 };
 
 const MONTHS_ID: [&str; 12] = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-    "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 ];
 
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 /// Returns the month's name in Indonesian (`Desember`).
@@ -26,7 +46,12 @@ pub fn month_name_id(month: Month) -> &'static str {
 
 /// Formats a date the Indonesian way: `4 Desember 2026`.
 pub fn format_date_id(date: Date) -> String {
-    format!("{} {} {}", date.day(), month_name_id(date.month()), date.year())
+    format!(
+        "{} {} {}",
+        date.day(),
+        month_name_id(date.month()),
+        date.year()
+    )
 }
 
 /// Formats a date in English: `4 December 2026`.

@@ -36,7 +36,13 @@ async fn create_first_admin(store: &Store) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let password = serasi_web::api::one_time_password();
-    let new = NewUser { username: "admin", password: &password, role: Role::Admin, employee_id: None, is_demo: false };
+    let new = NewUser {
+        username: "admin",
+        password: &password,
+        role: Role::Admin,
+        employee_id: None,
+        is_demo: false,
+    };
     store.create_user(&new).await?;
     println!("Serasi first start: the administrator account was created.");
     println!("  username: admin");
@@ -111,34 +117,66 @@ pub async fn reset_password(store: &Store, username: &str) -> anyhow::Result<()>
     };
     let password = serasi_web::api::one_time_password();
     store.set_password(user.id, &password).await?;
-    store.audit(None, "user.password.reset", "user", &user.id.to_string(), serde_json::json!({ "via": "cli" })).await?;
+    store
+        .audit(
+            None,
+            "user.password.reset",
+            "user",
+            &user.id.to_string(),
+            serde_json::json!({ "via": "cli" }),
+        )
+        .await?;
     println!("New one-time password for {username}: {password}");
     println!("The account is unlocked and its sessions have ended.");
     Ok(())
 }
 
-pub async fn create_user(store: &Store, username: &str, role: &str, employee: Option<&str>) -> anyhow::Result<()> {
+pub async fn create_user(
+    store: &Store,
+    username: &str,
+    role: &str,
+    employee: Option<&str>,
+) -> anyhow::Result<()> {
     let username = parse_username(username)?;
     let role: Role = role.parse()?;
     let employee_id = match employee {
         Some(identifier) => {
             let identifier: String = identifier.chars().filter(|c| !c.is_whitespace()).collect();
             let found = store.employee_by_identifier(&identifier).await?;
-            Some(found.with_context(|| format!("no employee with identifier {identifier}"))?.id)
+            Some(
+                found
+                    .with_context(|| format!("no employee with identifier {identifier}"))?
+                    .id,
+            )
         }
         None => None,
     };
     let password = serasi_web::api::one_time_password();
-    let new = NewUser { username: &username, password: &password, role, employee_id, is_demo: false };
+    let new = NewUser {
+        username: &username,
+        password: &password,
+        role,
+        employee_id,
+        is_demo: false,
+    };
     let user = store.create_user(&new).await?;
-    store.audit(None, "user.create", "user", &user.id.to_string(), serde_json::json!({ "via": "cli", "role": role })).await?;
+    store
+        .audit(
+            None,
+            "user.create",
+            "user",
+            &user.id.to_string(),
+            serde_json::json!({ "via": "cli", "role": role }),
+        )
+        .await?;
     println!("Created {username} ({role}); one-time password: {password}");
     Ok(())
 }
 
 pub async fn import_file(store: &Store, kind: ImportKind, path: &Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let rows = serasi_web::tabular::read_rows(&bytes, kind).with_context(|| format!("{}", path.display()))?;
+    let rows = serasi_web::tabular::read_rows(&bytes, kind)
+        .with_context(|| format!("{}", path.display()))?;
     match store.import_directory(kind, &rows).await {
         Ok(count) => {
             println!("Imported {count} rows from {}.", path.display());
@@ -148,7 +186,12 @@ pub async fn import_file(store: &Store, kind: ImportKind, path: &Path) -> anyhow
             let t = serasi_web::i18n::Tr::new(serasi_web::i18n::Locale::En);
             for e in &errors {
                 let reason = serasi_web::messages::row_problem(t, &e.problem);
-                eprintln!("{}: line {}, column {}: {reason}", path.display(), e.line, e.column);
+                eprintln!(
+                    "{}: line {}, column {}: {reason}",
+                    path.display(),
+                    e.line,
+                    e.column
+                );
             }
             bail!("{} rows have errors; nothing was imported", errors.len())
         }

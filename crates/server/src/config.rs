@@ -54,9 +54,11 @@ impl Config {
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut config = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read configuration file {}", path.display()))?;
-                toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))?
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read configuration file {}", path.display())
+                })?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
             }
             None => Config::default(),
         };
@@ -93,31 +95,49 @@ impl Config {
             self.public_url = v;
         }
         if let Some(v) = get("SERASI_SESSION_HOURS") {
-            self.session_hours = v.trim().parse().with_context(|| format!("SERASI_SESSION_HOURS={v:?} is not a whole number of hours"))?;
+            self.session_hours = v.trim().parse().with_context(|| {
+                format!("SERASI_SESSION_HOURS={v:?} is not a whole number of hours")
+            })?;
         }
         if let Some(v) = get("SERASI_SECURE_COOKIES") {
             self.secure_cookies = parse_bool("SERASI_SECURE_COOKIES", &v)?;
         }
         if let Some(v) = get("SERASI_MAX_UPLOAD_MB") {
-            self.max_upload_mb = v.trim().parse().with_context(|| format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes"))?;
+            self.max_upload_mb = v.trim().parse().with_context(|| {
+                format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes")
+            })?;
         }
         Ok(())
     }
 
     fn check(&self) -> anyhow::Result<()> {
         if !matches!(self.log_format.as_str(), "text" | "json") {
-            bail!("log_format {:?} is invalid; use text or json", self.log_format);
+            bail!(
+                "log_format {:?} is invalid; use text or json",
+                self.log_format
+            );
         }
         if self.session_hours == 0 || self.session_hours > 24 * 30 {
-            bail!("session_hours {} is out of range; use 1 to 720", self.session_hours);
+            bail!(
+                "session_hours {} is out of range; use 1 to 720",
+                self.session_hours
+            );
         }
         if self.max_upload_mb == 0 || self.max_upload_mb > 1024 {
-            bail!("max_upload_mb {} is out of range; use 1 to 1024", self.max_upload_mb);
+            bail!(
+                "max_upload_mb {} is out of range; use 1 to 1024",
+                self.max_upload_mb
+            );
         }
         let url = self.database_url();
-        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             let scheme = url.split(':').next().unwrap_or_default();
-            bail!("database URL scheme {scheme:?} is not supported; use sqlite:PATH or postgres://USER@HOST/DB");
+            bail!(
+                "database URL scheme {scheme:?} is not supported; use sqlite:PATH or postgres://USER@HOST/DB"
+            );
         }
         Ok(())
     }
@@ -139,36 +159,41 @@ impl Config {
     }
 }
 
-/// Replaces the password in `scheme://user:password@host` with `***`.
+/// Replaces the password in `scheme://user:password@host/db` and in a
+/// `password=` query parameter with `***`.
 pub fn mask_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
-    let Some((credentials, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
+    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
+    let authority = match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
     };
-    let masked = match credentials.split_once(':') {
-        Some((user, _)) => format!("{user}:***"),
-        None => credentials.to_owned(),
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| {
+                    if pair.starts_with("password=") {
+                        "password=***".to_owned()
+                    } else {
+                        pair.to_owned()
+                    }
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
     };
-    let mut out = format!("{scheme}://{masked}@{host}");
-    if let Some(tail) = tail {
-        out.push('/');
-        // The query string may carry `password=`.
-        let tail = match tail.split_once('?') {
-            Some((path, query)) => {
-                let query: Vec<String> = query
-                    .split('&')
-                    .map(|kv| if kv.starts_with("password=") { "password=***".into() } else { kv.to_owned() })
-                    .collect();
-                format!("{path}?{}", query.join("&"))
-            }
-            None => tail.to_owned(),
-        };
-        out.push_str(&tail);
+    if rest.contains('/') {
+        format!("{scheme}://{authority}/{tail}")
+    } else {
+        format!("{scheme}://{authority}")
     }
-    out
 }
 
 #[cfg(test)]
@@ -184,7 +209,9 @@ mod tests {
             ("SERASI_SECURE_COOKIES", "true"),
         ]);
         let mut config = Config::default();
-        config.apply_env(|k| env.get(k).map(|v| (*v).to_owned())).expect("valid env");
+        config
+            .apply_env(|k| env.get(k).map(|v| (*v).to_owned()))
+            .expect("valid env");
         assert_eq!(config.bind, "0.0.0.0:9000");
         assert_eq!(config.database_url(), "postgres://u:p@db/serasi");
         assert!(config.secure_cookies);
@@ -198,7 +225,10 @@ mod tests {
 
     #[test]
     fn unknown_scheme_rejected() {
-        let config = Config { database_url: "mysql://x".into(), ..Config::default() };
+        let config = Config {
+            database_url: "mysql://x".into(),
+            ..Config::default()
+        };
         let err = config.check().expect_err("mysql is not supported");
         assert!(err.to_string().contains("\"mysql\""), "{err}");
     }
@@ -212,10 +242,22 @@ mod tests {
 
     #[test]
     fn password_masked() {
-        assert_eq!(mask_url_password("postgres://serasi:s3cret@db:5432/serasi"), "postgres://serasi:***@db:5432/serasi");
-        assert_eq!(mask_url_password("postgres://db/serasi?user=a&password=x"), "postgres://db/serasi?user=a&password=***");
-        assert_eq!(mask_url_password("sqlite:data/serasi.sqlite"), "sqlite:data/serasi.sqlite");
-        let config = Config { database_url: "postgres://serasi:s3cret@db/serasi".into(), ..Config::default() };
+        assert_eq!(
+            mask_url_password("postgres://serasi:s3cret@db:5432/serasi"),
+            "postgres://serasi:***@db:5432/serasi"
+        );
+        assert_eq!(
+            mask_url_password("postgres://db/serasi?user=a&password=x"),
+            "postgres://db/serasi?user=a&password=***"
+        );
+        assert_eq!(
+            mask_url_password("sqlite:data/serasi.sqlite"),
+            "sqlite:data/serasi.sqlite"
+        );
+        let config = Config {
+            database_url: "postgres://serasi:s3cret@db/serasi".into(),
+            ..Config::default()
+        };
         let shown = config.to_masked_toml().expect("serialises");
         assert!(!shown.contains("s3cret"), "{shown}");
     }

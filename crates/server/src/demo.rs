@@ -22,41 +22,160 @@ struct DemoPerson {
     role: Role,
 }
 
-const fn person(
-    org_code: &'static str,
-    position: &'static str,
-    reports_to: Option<&'static str>,
-    name: &'static str,
-    identifier: &'static str,
-    rank: Option<&'static str>,
-    username: &'static str,
-    role: Role,
-) -> DemoPerson {
-    DemoPerson { org_code, position, reports_to, name, identifier, rank, username, role }
-}
-
 const STAFF: [DemoPerson; 14] = [
-    person("SETDA", "Sekretaris Daerah", None, "Dr. Bambang Wicaksono, M.Si. (demo)", "197003121995031002", Some("IV/c"), "demo.sekda", Role::Employee),
-    person("SETDA.UMUM", "Kepala Bagian Umum", Some("Sekretaris Daerah"), "Rina Kusumawati, S.Sos. (demo)", "197805162003122004", Some("IV/a"), "demo.kabag.umum", Role::Employee),
-    person("SETDA.UMUM", "Pengadministrasi Umum", Some("Kepala Bagian Umum"), "Agus Setiawan (demo)", "199001102015031003", Some("II/c"), "demo.operator.setda", Role::Clerk),
-    person("DISKOMINFO", "Kepala Dinas Komunikasi dan Informatika", None, "Ir. Hendra Pratama, M.T. (demo)", "197206201998031005", Some("IV/b"), "demo.kadis.kominfo", Role::Employee),
-    person("DISKOMINFO.SEK", "Sekretaris Dinas", Some("Kepala Dinas Komunikasi dan Informatika"), "Sri Wahyuni, S.E. (demo)", "198003082005012006", Some("III/d"), "demo.sekdis.kominfo", Role::Employee),
-    person("DISKOMINFO.APTIKA", "Kepala Bidang Aplikasi Informatika", Some("Kepala Dinas Komunikasi dan Informatika"), "Dimas Anggoro, S.Kom. (demo)", "198511232010011007", Some("III/d"), "demo.kabid.aptika", Role::Employee),
-    person("DISKOMINFO.APTIKA", "Pranata Komputer Ahli Pertama", Some("Kepala Bidang Aplikasi Informatika"), "Nur Aini, S.Kom. (demo)", "199504172020122008", Some("III/a"), "demo.staf.aptika", Role::Employee),
-    person("DISKOMINFO.SEK", "Pengadministrasi Persuratan", Some("Sekretaris Dinas"), "Yoga Saputra (demo)", "199208302019031009", Some("II/b"), "demo.operator.kominfo", Role::Clerk),
-    person("DINKES", "Kepala Dinas Kesehatan", None, "dr. Ratna Dewi, M.Kes. (demo)", "197401142000032010", Some("IV/b"), "demo.kadinkes", Role::Employee),
-    person("33.22.02", "Camat Tengaran", None, "Slamet Riyadi, S.STP. (demo)", "197909092002121011", Some("III/d"), "demo.camat.tengaran", Role::Employee),
-    person("33.22.02", "Pengadministrasi Kecamatan", Some("Camat Tengaran"), "Wulan Sari (demo)", "199406062018012012", Some("II/c"), "demo.operator.tengaran", Role::Clerk),
-    person("33.22.02.2012", "Kepala Desa Karangduren", None, "Suparno (demo)", "DEMO-KD-2012-01", None, "demo.kades.karangduren", Role::Employee),
-    person("33.22.02.2012", "Sekretaris Desa Karangduren", Some("Kepala Desa Karangduren"), "Siti Munawaroh (demo)", "DEMO-KD-2012-02", None, "demo.sekdes.karangduren", Role::Clerk),
-    person("33.22.02.2001", "Kepala Desa Tengaran", None, "Joko Susilo (demo)", "DEMO-KD-2001-01", None, "demo.kades.tengaran", Role::Employee),
+    DemoPerson {
+        org_code: "SETDA",
+        position: "Sekretaris Daerah",
+        reports_to: None,
+        name: "Dr. Bambang Wicaksono, M.Si. (demo)",
+        identifier: "197003121995031002",
+        rank: Some("IV/c"),
+        username: "demo.sekda",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "SETDA.UMUM",
+        position: "Kepala Bagian Umum",
+        reports_to: Some("Sekretaris Daerah"),
+        name: "Rina Kusumawati, S.Sos. (demo)",
+        identifier: "197805162003122004",
+        rank: Some("IV/a"),
+        username: "demo.kabag.umum",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "SETDA.UMUM",
+        position: "Pengadministrasi Umum",
+        reports_to: Some("Kepala Bagian Umum"),
+        name: "Agus Setiawan (demo)",
+        identifier: "199001102015031003",
+        rank: Some("II/c"),
+        username: "demo.operator.setda",
+        role: Role::Clerk,
+    },
+    DemoPerson {
+        org_code: "DISKOMINFO",
+        position: "Kepala Dinas Komunikasi dan Informatika",
+        reports_to: None,
+        name: "Ir. Hendra Pratama, M.T. (demo)",
+        identifier: "197206201998031005",
+        rank: Some("IV/b"),
+        username: "demo.kadis.kominfo",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "DISKOMINFO.SEK",
+        position: "Sekretaris Dinas",
+        reports_to: Some("Kepala Dinas Komunikasi dan Informatika"),
+        name: "Sri Wahyuni, S.E. (demo)",
+        identifier: "198003082005012006",
+        rank: Some("III/d"),
+        username: "demo.sekdis.kominfo",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "DISKOMINFO.APTIKA",
+        position: "Kepala Bidang Aplikasi Informatika",
+        reports_to: Some("Kepala Dinas Komunikasi dan Informatika"),
+        name: "Dimas Anggoro, S.Kom. (demo)",
+        identifier: "198511232010011007",
+        rank: Some("III/d"),
+        username: "demo.kabid.aptika",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "DISKOMINFO.APTIKA",
+        position: "Pranata Komputer Ahli Pertama",
+        reports_to: Some("Kepala Bidang Aplikasi Informatika"),
+        name: "Nur Aini, S.Kom. (demo)",
+        identifier: "199504172020122008",
+        rank: Some("III/a"),
+        username: "demo.staf.aptika",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "DISKOMINFO.SEK",
+        position: "Pengadministrasi Persuratan",
+        reports_to: Some("Sekretaris Dinas"),
+        name: "Yoga Saputra (demo)",
+        identifier: "199208302019031009",
+        rank: Some("II/b"),
+        username: "demo.operator.kominfo",
+        role: Role::Clerk,
+    },
+    DemoPerson {
+        org_code: "DINKES",
+        position: "Kepala Dinas Kesehatan",
+        reports_to: None,
+        name: "dr. Ratna Dewi, M.Kes. (demo)",
+        identifier: "197401142000032010",
+        rank: Some("IV/b"),
+        username: "demo.kadinkes",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "33.22.02",
+        position: "Camat Tengaran",
+        reports_to: None,
+        name: "Slamet Riyadi, S.STP. (demo)",
+        identifier: "197909092002121011",
+        rank: Some("III/d"),
+        username: "demo.camat.tengaran",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "33.22.02",
+        position: "Pengadministrasi Kecamatan",
+        reports_to: Some("Camat Tengaran"),
+        name: "Wulan Sari (demo)",
+        identifier: "199406062018012012",
+        rank: Some("II/c"),
+        username: "demo.operator.tengaran",
+        role: Role::Clerk,
+    },
+    DemoPerson {
+        org_code: "33.22.02.2012",
+        position: "Kepala Desa Karangduren",
+        reports_to: None,
+        name: "Suparno (demo)",
+        identifier: "DEMO-KD-2012-01",
+        rank: None,
+        username: "demo.kades.karangduren",
+        role: Role::Employee,
+    },
+    DemoPerson {
+        org_code: "33.22.02.2012",
+        position: "Sekretaris Desa Karangduren",
+        reports_to: Some("Kepala Desa Karangduren"),
+        name: "Siti Munawaroh (demo)",
+        identifier: "DEMO-KD-2012-02",
+        rank: None,
+        username: "demo.sekdes.karangduren",
+        role: Role::Clerk,
+    },
+    DemoPerson {
+        org_code: "33.22.02.2001",
+        position: "Kepala Desa Tengaran",
+        reports_to: None,
+        name: "Joko Susilo (demo)",
+        identifier: "DEMO-KD-2001-01",
+        rank: None,
+        username: "demo.kades.tengaran",
+        role: Role::Employee,
+    },
 ];
 
 /// Finds the demo post named `name` in any of the demo organisations.
 async fn find_post(store: &Store, name: &str) -> anyhow::Result<Option<PositionId>> {
     for person in &STAFF {
-        let Some(org) = store.organization_by_code(person.org_code).await? else { continue };
-        let found = store.positions_of(org.id).await?.into_iter().find(|v| v.position.name == name);
+        let Some(org) = store.organization_by_code(person.org_code).await? else {
+            continue;
+        };
+        let found = store
+            .positions_of(org.id)
+            .await?
+            .into_iter()
+            .find(|v| v.position.name == name);
         if let Some(view) = found {
             return Ok(Some(view.position.id));
         }
@@ -71,7 +190,12 @@ async fn ensure_person(store: &Store, p: &DemoPerson) -> anyhow::Result<serasi_d
     let org = store
         .organization_by_code(p.org_code)
         .await?
-        .with_context(|| format!("reference organisation {} is missing; run `serasi import reference`", p.org_code))?;
+        .with_context(|| {
+            format!(
+                "reference organisation {} is missing; run `serasi import reference`",
+                p.org_code
+            )
+        })?;
     let is_village = p.identifier.starts_with("DEMO-");
     let input = EmployeeInput {
         identifier_kind: Some(if is_village { "village" } else { "nip" }.to_owned()),
@@ -87,7 +211,12 @@ async fn ensure_person(store: &Store, p: &DemoPerson) -> anyhow::Result<serasi_d
         Some(name) => find_post(store, name).await?,
         None => None,
     };
-    let fields = PositionFields { organization_id: org.id, name: p.position.to_owned(), parent_id, holder_id: Some(employee.id) };
+    let fields = PositionFields {
+        organization_id: org.id,
+        name: p.position.to_owned(),
+        parent_id,
+        holder_id: Some(employee.id),
+    };
     store.create_position(&fields, true).await?;
     Ok(employee.id)
 }
@@ -108,7 +237,13 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
         match store.user_by_username(username).await? {
             Some(user) => store.set_password(user.id, &password).await?,
             None => {
-                let new = NewUser { username, password: &password, role: *role, employee_id: *employee_id, is_demo: true };
+                let new = NewUser {
+                    username,
+                    password: &password,
+                    role: *role,
+                    employee_id: *employee_id,
+                    is_demo: true,
+                };
                 store.create_user(&new).await?;
             }
         }

@@ -85,9 +85,15 @@ enum AdminCommand {
 
 fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.log_format == "json" {
-        builder.json().flatten_event(true).with_current_span(true).init();
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
     } else {
         builder.init();
     }
@@ -150,7 +156,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             bootstrap::reset_password(&store, &username).await
         }
-        Command::Admin(AdminCommand::CreateUser { username, role, employee }) => {
+        Command::Admin(AdminCommand::CreateUser {
+            username,
+            role,
+            employee,
+        }) => {
             let store = open_store(&config).await?;
             bootstrap::create_user(&store, &username, &role, employee.as_deref()).await
         }

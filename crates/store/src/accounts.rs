@@ -1,12 +1,12 @@
 //! Login accounts, sessions, API tokens and the login throttle.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use rand::rngs::OsRng;
-use serde::Serialize;
 use serasi_domain::user::Role;
 use serasi_domain::{ApiTokenId, EmployeeId, UserId};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -182,7 +182,11 @@ async fn verify_password(password: &str, hash: &str) -> bool {
     let hash = hash.to_owned();
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -302,7 +306,12 @@ impl Store {
     }
 
     pub async fn user_of_employee(&self, employee: EmployeeId) -> Result<Option<User>, StoreError> {
-        rd!(self, |conn, q| q::user_by(conn, "employee_id", employee.as_uuid()).await)
+        rd!(self, |conn, q| q::user_by(
+            conn,
+            "employee_id",
+            employee.as_uuid()
+        )
+        .await)
     }
 
     pub async fn create_user(&self, new: &NewUser<'_>) -> Result<User, StoreError> {
@@ -312,7 +321,9 @@ impl Store {
 
     pub async fn count_users(&self) -> Result<i64, StoreError> {
         let sql = "SELECT COUNT(*) FROM users";
-        Ok(crate::read!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await)?)
+        Ok(crate::read!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)?)
     }
 
     /// Replaces the password, clears any lockout and ends every session
@@ -333,7 +344,10 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(StoreError::not_found("user", id));
             }
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.as_uuid()).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok(())
         })
@@ -354,32 +368,41 @@ impl Store {
     ) -> Result<User, LoginError> {
         let now = now_ms();
         let since = now - limits.client_window_ms;
-        let (failures, oldest) = rd!(self, |conn, q| q::client_failures(conn, client, since).await)?;
+        let (failures, oldest) = rd!(self, |conn, q| q::client_failures(conn, client, since)
+            .await)?;
         if failures >= limits.max_client_failures {
-            let retry_after_ms = oldest.map_or(limits.client_window_ms, |t| t + limits.client_window_ms - now);
+            let retry_after_ms = oldest.map_or(limits.client_window_ms, |t| {
+                t + limits.client_window_ms - now
+            });
             return Err(LoginError::RateLimited { retry_after_ms });
         }
-        let user = self.user_by_username(&username.trim().to_lowercase()).await?;
-        if let Some(until) = user.as_ref().and_then(|u| u.locked_until).filter(|t| *t > now) {
+        let user = self
+            .user_by_username(&username.trim().to_lowercase())
+            .await?;
+        if let Some(until) = user
+            .as_ref()
+            .and_then(|u| u.locked_until)
+            .filter(|t| *t > now)
+        {
             return Err(LoginError::Locked { until_ms: until });
         }
         let hash = match &user {
             Some(u) => u.password_hash.as_str(),
             None => dummy_hash().await,
         };
-        if verify_password(password, hash).await {
-            if let Some(user) = user {
-                crate::write!(self, |pool| {
-                    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                        .bind(user.id.as_uuid())
-                        .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-                })?;
-                return Ok(user);
-            }
+        let verified = verify_password(password, hash).await;
+        if let Some(user) = user.clone().filter(|_| verified) {
+            crate::write!(self, |pool| {
+                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                    .bind(user.id.as_uuid())
+                    .execute(pool)
+                    .await
+                    .map(|r| r.rows_affected())
+            })?;
+            return Ok(user);
         }
-        self.record_login_failure(user.map(|u| u.id), client, limits).await?;
+        self.record_login_failure(user.map(|u| u.id), client, limits)
+            .await?;
         Err(LoginError::BadCredentials)
     }
 
@@ -390,11 +413,18 @@ impl Store {
         client: &str,
         limits: LoginThrottle,
     ) -> Result<(), StoreError> {
-        tx!(self, |conn, q| q::record_failure(conn, user, client, limits).await)
+        tx!(self, |conn, q| q::record_failure(
+            conn, user, client, limits
+        )
+        .await)
     }
 
     /// Starts a session and returns its secret token for the cookie.
-    pub async fn create_session(&self, user: UserId, lifetime_ms: i64) -> Result<String, StoreError> {
+    pub async fn create_session(
+        &self,
+        user: UserId,
+        lifetime_ms: i64,
+    ) -> Result<String, StoreError> {
         let token = random_secret();
         let now = now_ms();
         crate::write!(self, |pool| {
@@ -442,7 +472,11 @@ impl Store {
     }
 
     /// Turns the TOTP second factor on (with a base32 secret) or off.
-    pub async fn set_totp_secret(&self, user: UserId, secret: Option<&str>) -> Result<(), StoreError> {
+    pub async fn set_totp_secret(
+        &self,
+        user: UserId,
+        secret: Option<&str>,
+    ) -> Result<(), StoreError> {
         crate::write!(self, |pool| {
             sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1")
                 .bind(user.as_uuid())
@@ -455,7 +489,11 @@ impl Store {
     }
 
     /// Creates an API token and returns its id and secret; only a hash is kept.
-    pub async fn create_api_token(&self, user: UserId, name: &str) -> Result<(ApiTokenId, String), StoreError> {
+    pub async fn create_api_token(
+        &self,
+        user: UserId,
+        name: &str,
+    ) -> Result<(ApiTokenId, String), StoreError> {
         let id = ApiTokenId::new();
         let secret = format!("srs_{}", random_secret());
         crate::write!(self, |pool| {

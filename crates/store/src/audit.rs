@@ -1,7 +1,7 @@
 //! The audit log: who changed what, and when.
 
-use serde::Serialize;
 use serasi_domain::UserId;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{Store, StoreError, now_ms};
@@ -40,34 +40,41 @@ impl Store {
             .bind(entity_id)
             .bind(detail.to_string())
             .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
 
     /// The newest audit records first.
-    pub async fn audit_entries(&self, limit: i64, offset: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<(i64, Option<Uuid>, String, String, String, String)> = crate::read!(self, |pool| {
-            sqlx::query_as(
-                "SELECT at, actor_id, action, entity, entity_id, detail FROM audit_log \
+    pub async fn audit_entries(
+        &self,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows: Vec<(i64, Option<Uuid>, String, String, String, String)> =
+            crate::read!(self, |pool| {
+                sqlx::query_as(
+                    "SELECT at, actor_id, action, entity, entity_id, detail FROM audit_log \
                  ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
-            )
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(pool)
-            .await
-        })?;
+                )
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(pool)
+                .await
+            })?;
         Ok(rows
             .into_iter()
-            .map(|(at, actor, action, entity, entity_id, detail)| AuditEntry {
-                at,
-                actor_id: actor.map(UserId::from_uuid),
-                action,
-                entity,
-                entity_id,
-                detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            })
+            .map(
+                |(at, actor, action, entity, entity_id, detail)| AuditEntry {
+                    at,
+                    actor_id: actor.map(UserId::from_uuid),
+                    action,
+                    entity,
+                    entity_id,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+                },
+            )
             .collect())
     }
 }

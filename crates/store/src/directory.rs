@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
 use serasi_domain::directory::{
     DirectoryError, Employee, EmployeeFields, EmployeeIdentifier, Organization, OrganizationFields,
     OrganizationKind, Position, PositionFields,
@@ -10,6 +9,7 @@ use serasi_domain::directory::{
 use serasi_domain::text::fold;
 use serasi_domain::tree::check_new_parent;
 use serasi_domain::{EmployeeId, OrganizationId, PositionId};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::unique_as;
@@ -99,6 +99,22 @@ impl EmployeeRow {
             is_demo: self.is_demo,
         })
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct PositionJoinRow {
+    #[sqlx(flatten)]
+    position: PositionRow,
+    organization_name: String,
+    holder_name: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EmployeeHitRow {
+    #[sqlx(flatten)]
+    employee: EmployeeRow,
+    organization_name: String,
+    position_name: Option<String>,
 }
 
 /// A position with its organisation and holder's names, for listings.
@@ -352,10 +368,10 @@ both_backends! {
         if org_by_id(conn, fields.organization_id).await?.is_none() {
             return Err(StoreError::not_found("organisation", fields.organization_id));
         }
-        if let Some(holder) = fields.holder_id {
-            if employee_by_id(conn, holder).await?.is_none() {
-                return Err(StoreError::not_found("employee", holder));
-            }
+        if let Some(holder) = fields.holder_id
+            && employee_by_id(conn, holder).await?.is_none()
+        {
+            return Err(StoreError::not_found("employee", holder));
         }
         let Some(parent_id) = fields.parent_id else {
             return Ok(());
@@ -442,22 +458,22 @@ both_backends! {
         conn: &mut Conn,
         org: OrganizationId,
     ) -> Result<Vec<PositionView>, StoreError> {
-        let rows: Vec<(Uuid, Uuid, String, Option<Uuid>, Option<Uuid>, bool, String, Option<String>)> =
-            sqlx::query_as(
-                "SELECT p.id, p.organization_id, p.name, p.parent_id, p.holder_id, p.is_demo, o.name, e.name \
-                 FROM positions p JOIN organizations o ON o.id = p.organization_id \
-                 LEFT JOIN employees e ON e.id = p.holder_id \
-                 WHERE p.organization_id = $1 ORDER BY p.created_at",
-            )
-            .bind(org.as_uuid())
-            .fetch_all(&mut *conn)
-            .await?;
+        let rows: Vec<PositionJoinRow> = sqlx::query_as(
+            "SELECT p.id, p.organization_id, p.name, p.parent_id, p.holder_id, p.is_demo, \
+             o.name AS organization_name, e.name AS holder_name \
+             FROM positions p JOIN organizations o ON o.id = p.organization_id \
+             LEFT JOIN employees e ON e.id = p.holder_id \
+             WHERE p.organization_id = $1 ORDER BY p.created_at",
+        )
+        .bind(org.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, organization_id, name, parent_id, holder_id, is_demo, org_name, holder)| PositionView {
-                position: PositionRow { id, organization_id, name, parent_id, holder_id, is_demo }.into_domain(),
-                organization_name: org_name,
-                holder_name: holder,
+            .map(|row| PositionView {
+                position: row.position.into_domain(),
+                organization_name: row.organization_name,
+                holder_name: row.holder_name,
             })
             .collect())
     }
@@ -583,20 +599,21 @@ both_backends! {
              e.organization_id, e.is_demo, o.name AS organization_name, p.name AS position_name \
              {filter} ORDER BY e.name_folded, e.id LIMIT $4 OFFSET $5"
         );
-        let rows: Vec<(Uuid, String, String, String, Option<String>, Option<String>, Option<String>, Uuid, bool, String, Option<String>)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(&contains)
-                .bind(&prefix)
-                .bind(org)
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
+        let rows: Vec<EmployeeHitRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(&contains)
+            .bind(&prefix)
+            .bind(org)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *conn)
+            .await?;
         let mut hits = Vec::with_capacity(rows.len());
-        for (id, identifier_kind, identifier, name, rank, email, phone, organization_id, is_demo, org_name, position) in rows {
-            let employee = EmployeeRow { id, identifier_kind, identifier, name, rank, email, phone, organization_id, is_demo }
-                .into_domain()?;
-            hits.push(EmployeeHit { employee, organization_name: org_name, position_name: position });
+        for row in rows {
+            hits.push(EmployeeHit {
+                employee: row.employee.into_domain()?,
+                organization_name: row.organization_name,
+                position_name: row.position_name,
+            });
         }
         Ok((hits, total))
     }
@@ -629,11 +646,17 @@ both_backends! {
 }
 
 impl Store {
-    pub async fn organization(&self, id: OrganizationId) -> Result<Option<Organization>, StoreError> {
+    pub async fn organization(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Option<Organization>, StoreError> {
         rd!(self, |conn, q| q::org_by_id(conn, id).await)
     }
 
-    pub async fn organization_by_code(&self, code: &str) -> Result<Option<Organization>, StoreError> {
+    pub async fn organization_by_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<Organization>, StoreError> {
         rd!(self, |conn, q| q::org_by_code(conn, code).await)
     }
 
@@ -675,7 +698,8 @@ impl Store {
         fields: &PositionFields,
         is_demo: bool,
     ) -> Result<Position, StoreError> {
-        tx!(self, |conn, q| q::insert_position(conn, fields, is_demo).await)
+        tx!(self, |conn, q| q::insert_position(conn, fields, is_demo)
+            .await)
     }
 
     pub async fn update_position(
@@ -690,8 +714,12 @@ impl Store {
         rd!(self, |conn, q| q::employee_by_id(conn, id).await)
     }
 
-    pub async fn employee_by_identifier(&self, identifier: &str) -> Result<Option<Employee>, StoreError> {
-        rd!(self, |conn, q| q::employee_by_identifier(conn, identifier).await)
+    pub async fn employee_by_identifier(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<Employee>, StoreError> {
+        rd!(self, |conn, q| q::employee_by_identifier(conn, identifier)
+            .await)
     }
 
     pub async fn create_employee(
@@ -699,7 +727,8 @@ impl Store {
         fields: &EmployeeFields,
         is_demo: bool,
     ) -> Result<Employee, StoreError> {
-        tx!(self, |conn, q| q::insert_employee(conn, fields, is_demo).await)
+        tx!(self, |conn, q| q::insert_employee(conn, fields, is_demo)
+            .await)
     }
 
     pub async fn update_employee(
@@ -719,10 +748,20 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<EmployeeHit>, i64), StoreError> {
-        rd!(self, |conn, q| q::search_employees(conn, query, organization, limit, offset).await)
+        rd!(self, |conn, q| q::search_employees(
+            conn,
+            query,
+            organization,
+            limit,
+            offset
+        )
+        .await)
     }
 
-    pub async fn position_of_employee(&self, id: EmployeeId) -> Result<Option<Position>, StoreError> {
+    pub async fn position_of_employee(
+        &self,
+        id: EmployeeId,
+    ) -> Result<Option<Position>, StoreError> {
         rd!(self, |conn, q| q::position_of_employee(conn, id).await)
     }
 

@@ -56,10 +56,15 @@ impl StoreError {
 
 /// Maps a unique-constraint violation to a `Duplicate` error on `field`;
 /// every other error passes through.
-pub(crate) fn unique_as(field: &'static str, value: &str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn unique_as(
+    field: &'static str,
+    value: &str,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
     let value = value.to_owned();
     move |err| match &err {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate { field, value },
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Duplicate { field, value }
+        }
         _ => StoreError::Database(err),
     }
 }

@@ -4,9 +4,7 @@
 
 use std::collections::HashMap;
 
-use serasi_domain::directory::{
-    DirectoryError, EmployeeInput, OrganizationInput, PositionInput,
-};
+use serasi_domain::directory::{DirectoryError, EmployeeInput, OrganizationInput, PositionInput};
 use serasi_domain::{EmployeeId, OrganizationId, PositionId};
 
 use crate::{Store, StoreError, both_backends, tx};
@@ -33,10 +31,21 @@ impl ImportKind {
     pub fn known_columns(&self) -> &'static [&'static str] {
         match self {
             ImportKind::Organizations => &["code", "name", "kind", "parent_code", "address"],
-            ImportKind::Positions => &["organization_code", "name", "parent_position", "holder_identifier"],
+            ImportKind::Positions => &[
+                "organization_code",
+                "name",
+                "parent_position",
+                "holder_identifier",
+            ],
             ImportKind::Employees => &[
-                "identifier_kind", "identifier", "name", "rank", "email", "phone",
-                "organization_code", "position",
+                "identifier_kind",
+                "identifier",
+                "name",
+                "rank",
+                "email",
+                "phone",
+                "organization_code",
+                "position",
             ],
         }
     }
@@ -66,7 +75,10 @@ pub struct ImportRow {
 
 impl ImportRow {
     fn get(&self, column: &str) -> Option<&str> {
-        self.cells.get(column).map(|v| v.trim()).filter(|v| !v.is_empty())
+        self.cells
+            .get(column)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -103,7 +115,11 @@ impl From<sqlx::Error> for ImportError {
 }
 
 fn row_error(line: usize, column: &str, problem: RowProblem) -> RowError {
-    RowError { line, column: column.to_owned(), problem }
+    RowError {
+        line,
+        column: column.to_owned(),
+        problem,
+    }
 }
 
 /// Turns a store error on one row into a row error, or passes a server
@@ -117,7 +133,10 @@ fn classify(line: usize, default_column: &str, err: StoreError) -> Result<RowErr
         StoreError::Duplicate { field, value } => {
             return Ok(row_error(line, field, RowProblem::Duplicate { value }));
         }
-        StoreError::NotFound { entity, id } => RowProblem::NotFound { what: entity, value: id },
+        StoreError::NotFound { entity, id } => RowProblem::NotFound {
+            what: entity,
+            value: id,
+        },
         StoreError::Tree(e) => RowProblem::Rejected(e.to_string()),
         StoreError::Conflict(msg) => RowProblem::Rejected(msg),
         other => return Err(other),
@@ -292,7 +311,11 @@ both_backends! {
 impl Store {
     /// Imports rows of one kind in a single transaction; returns the number
     /// of rows created, or every row error with nothing written.
-    pub async fn import_directory(&self, kind: ImportKind, rows: &[ImportRow]) -> Result<usize, ImportError> {
+    pub async fn import_directory(
+        &self,
+        kind: ImportKind,
+        rows: &[ImportRow],
+    ) -> Result<usize, ImportError> {
         tx!(self, |conn, q| q::import_rows(conn, kind, rows).await)
     }
 }

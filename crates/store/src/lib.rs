@@ -18,7 +18,9 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-pub use accounts::{ApiTokenInfo, LoginError, LoginThrottle, NewUser, Session, User, random_secret};
+pub use accounts::{
+    ApiTokenInfo, LoginError, LoginThrottle, NewUser, Session, User, random_secret,
+};
 pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
 pub use error::StoreError;
@@ -171,13 +173,14 @@ impl Store {
 
     async fn open_sqlite(path: &str) -> Result<Store, StoreError> {
         let file = path.split('?').next().unwrap_or(path);
-        if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                return Err(StoreError::Open {
-                    path: file.to_owned(),
-                    reason: format!("folder {} does not exist", dir.display()),
-                });
-            }
+        if let Some(dir) = Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        {
+            return Err(StoreError::Open {
+                path: file.to_owned(),
+                reason: format!("folder {} does not exist", dir.display()),
+            });
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))?
             .create_if_missing(true)

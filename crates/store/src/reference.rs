@@ -1,11 +1,11 @@
 //! Reference data loading (regions, agencies, classification codes) and
 //! the settings table.
 
-use serde::Serialize;
 use serasi_domain::classification::ClassificationCode;
 use serasi_domain::directory::{OrganizationFields, OrganizationKind};
 use serasi_domain::refdata::{self, RefWarning};
 use serasi_domain::text::fold;
+use serde::Serialize;
 
 use crate::{Store, StoreError, both_backends, rd, tx};
 
@@ -159,13 +159,22 @@ impl Store {
     }
 
     /// Finds classification codes by code prefix or part of the name.
-    pub async fn search_classifications(&self, query: &str, limit: i64) -> Result<Vec<ClassificationRow>, StoreError> {
-        rd!(self, |conn, q| q::search_classifications(conn, query, limit).await)
+    pub async fn search_classifications(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<ClassificationRow>, StoreError> {
+        rd!(self, |conn, q| q::search_classifications(
+            conn, query, limit
+        )
+        .await)
     }
 
     pub async fn count_classifications(&self) -> Result<i64, StoreError> {
         let sql = "SELECT COUNT(*) FROM classifications";
-        Ok(crate::read!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await)?)
+        Ok(crate::read!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)?)
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {

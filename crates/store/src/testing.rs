@@ -46,16 +46,31 @@ impl TestDb {
                     .execute(&mut conn)
                     .await
                     .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(base, _)| base);
                 let url = format!("{base}/{name}");
-                (url, Cleanup::Database { admin_url: admin, name })
+                (
+                    url,
+                    Cleanup::Database {
+                        admin_url: admin,
+                        name,
+                    },
+                )
             }
         };
         let store = Store::connect(&url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
-        store.migrate().await.unwrap_or_else(|e| panic!("migration failed: {e}"));
-        TestDb { store, url, cleanup }
+        store
+            .migrate()
+            .await
+            .unwrap_or_else(|e| panic!("migration failed: {e}"));
+        TestDb {
+            store,
+            url,
+            cleanup,
+        }
     }
 
     /// Closes the store and deletes the database.
@@ -68,10 +83,14 @@ impl TestDb {
                 }
             }
             Cleanup::Database { admin_url, name } => {
-                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                        .execute(&mut conn)
-                        .await;
+                if let Ok(mut conn) =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
                 }
             }
         }

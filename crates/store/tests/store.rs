@@ -21,7 +21,10 @@ test_both_backends!(
 );
 
 async fn loaded(store: &Store) {
-    store.load_reference_data().await.expect("reference data loads");
+    store
+        .load_reference_data()
+        .await
+        .expect("reference data loads");
 }
 
 async fn reference_load_counts(store: Store) {
@@ -41,8 +44,14 @@ async fn reference_load_counts(store: Store) {
         .organization_by_code("33.22.02.2012")
         .await
         .expect("lookup");
-    let tengaran = store.organization_by_code("33.22.02").await.expect("lookup");
-    assert_eq!(tengaran.as_ref().map(|o| o.name.as_str()), Some("Kecamatan Tengaran"));
+    let tengaran = store
+        .organization_by_code("33.22.02")
+        .await
+        .expect("lookup");
+    assert_eq!(
+        tengaran.as_ref().map(|o| o.name.as_str()),
+        Some("Kecamatan Tengaran")
+    );
     let karangduren = karangduren.expect("Karangduren exists");
     assert_eq!(karangduren.parent_id, tengaran.map(|t| t.id));
 }
@@ -57,7 +66,12 @@ async fn reference_load_idempotent(store: Store) {
     assert_eq!(store.organizations().await.expect("list").len(), before);
 }
 
-fn org_input(code: &str, name: &str, kind: &str, parent: Option<serasi_domain::OrganizationId>) -> OrganizationInput {
+fn org_input(
+    code: &str,
+    name: &str,
+    kind: &str,
+    parent: Option<serasi_domain::OrganizationId>,
+) -> OrganizationInput {
     OrganizationInput {
         code: Some(code.into()),
         name: name.into(),
@@ -69,37 +83,87 @@ fn org_input(code: &str, name: &str, kind: &str, parent: Option<serasi_domain::O
 
 async fn organization_placement_and_cycles(store: Store) {
     loaded(&store).await;
-    let regency = store.organization_by_code("33.22").await.expect("q").expect("regency");
+    let regency = store
+        .organization_by_code("33.22")
+        .await
+        .expect("q")
+        .expect("regency");
     let agency = store
-        .create_organization(&org_input("DTEST", "Dinas Uji", "agency", Some(regency.id)).validate().expect("valid"), false)
+        .create_organization(
+            &org_input("DTEST", "Dinas Uji", "agency", Some(regency.id))
+                .validate()
+                .expect("valid"),
+            false,
+        )
         .await
         .expect("agency created");
     let unit = store
-        .create_organization(&org_input("DTEST.A", "Bidang A", "unit", Some(agency.id)).validate().expect("valid"), false)
+        .create_organization(
+            &org_input("DTEST.A", "Bidang A", "unit", Some(agency.id))
+                .validate()
+                .expect("valid"),
+            false,
+        )
         .await
         .expect("unit created");
     let sub = store
-        .create_organization(&org_input("DTEST.A1", "Seksi A1", "unit", Some(unit.id)).validate().expect("valid"), false)
+        .create_organization(
+            &org_input("DTEST.A1", "Seksi A1", "unit", Some(unit.id))
+                .validate()
+                .expect("valid"),
+            false,
+        )
         .await
         .expect("sub-unit created");
 
     // A village cannot sit directly under an agency.
-    let village = org_input("X1", "Desa X", "village", Some(agency.id)).validate().expect("valid");
-    assert!(matches!(store.create_organization(&village, false).await, Err(StoreError::Invalid(_))));
+    let village = org_input("X1", "Desa X", "village", Some(agency.id))
+        .validate()
+        .expect("valid");
+    assert!(matches!(
+        store.create_organization(&village, false).await,
+        Err(StoreError::Invalid(_))
+    ));
 
     // Moving the unit under its own sub-unit would make a cycle.
-    let moved = org_input("DTEST.A", "Bidang A", "unit", Some(sub.id)).validate().expect("valid");
-    assert!(matches!(store.update_organization(unit.id, &moved).await, Err(StoreError::Tree(_))));
+    let moved = org_input("DTEST.A", "Bidang A", "unit", Some(sub.id))
+        .validate()
+        .expect("valid");
+    assert!(matches!(
+        store.update_organization(unit.id, &moved).await,
+        Err(StoreError::Tree(_))
+    ));
 
     // Unknown parent and duplicate code.
-    let orphan = org_input("Y1", "Y", "unit", Some(serasi_domain::OrganizationId::new())).validate().expect("valid");
-    assert!(matches!(store.create_organization(&orphan, false).await, Err(StoreError::NotFound { .. })));
-    let dup = org_input("DTEST", "Dinas Lain", "agency", Some(regency.id)).validate().expect("valid");
-    assert!(matches!(store.create_organization(&dup, false).await, Err(StoreError::Duplicate { field: "code", .. })));
+    let orphan = org_input(
+        "Y1",
+        "Y",
+        "unit",
+        Some(serasi_domain::OrganizationId::new()),
+    )
+    .validate()
+    .expect("valid");
+    assert!(matches!(
+        store.create_organization(&orphan, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    let dup = org_input("DTEST", "Dinas Lain", "agency", Some(regency.id))
+        .validate()
+        .expect("valid");
+    assert!(matches!(
+        store.create_organization(&dup, false).await,
+        Err(StoreError::Duplicate { field: "code", .. })
+    ));
 
     // An organisation with children cannot be deleted.
-    assert!(matches!(store.delete_organization(agency.id).await, Err(StoreError::Conflict(_))));
-    store.delete_organization(sub.id).await.expect("leaf deleted");
+    assert!(matches!(
+        store.delete_organization(agency.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .delete_organization(sub.id)
+        .await
+        .expect("leaf deleted");
 }
 
 fn employee(nip: &str, name: &str, org: serasi_domain::OrganizationId) -> EmployeeInput {
@@ -115,10 +179,21 @@ fn employee(nip: &str, name: &str, org: serasi_domain::OrganizationId) -> Employ
 
 async fn duplicate_nip_rejected(store: Store) {
     loaded(&store).await;
-    let org = store.organization_by_code("DISKOMINFO").await.expect("q").expect("agency");
-    let fields = employee("19860926 201505 1 001", "Budi", org.id).validate().expect("valid");
-    store.create_employee(&fields, false).await.expect("first insert");
-    let again = employee("198609262015051001", "Budi Lain", org.id).validate().expect("valid");
+    let org = store
+        .organization_by_code("DISKOMINFO")
+        .await
+        .expect("q")
+        .expect("agency");
+    let fields = employee("19860926 201505 1 001", "Budi", org.id)
+        .validate()
+        .expect("valid");
+    store
+        .create_employee(&fields, false)
+        .await
+        .expect("first insert");
+    let again = employee("198609262015051001", "Budi Lain", org.id)
+        .validate()
+        .expect("valid");
     assert!(matches!(
         store.create_employee(&again, false).await,
         Err(StoreError::Duplicate { field: "nip", .. })
@@ -127,41 +202,100 @@ async fn duplicate_nip_rejected(store: Store) {
 
 async fn employee_search_folds_case(store: Store) {
     loaded(&store).await;
-    let org = store.organization_by_code("DINKES").await.expect("q").expect("agency");
-    let fields = employee("198802292012032003", "Renée Wulandari", org.id).validate().expect("valid");
+    let org = store
+        .organization_by_code("DINKES")
+        .await
+        .expect("q")
+        .expect("agency");
+    let fields = employee("198802292012032003", "Renée Wulandari", org.id)
+        .validate()
+        .expect("valid");
     let created = store.create_employee(&fields, false).await.expect("insert");
     for query in ["renee", "RENÉE", "wulan", "19880229"] {
-        let (hits, total) = store.search_employees(query, None, 20, 0).await.expect("search");
+        let (hits, total) = store
+            .search_employees(query, None, 20, 0)
+            .await
+            .expect("search");
         assert_eq!(total, 1, "query {query}");
         assert_eq!(hits[0].employee.id, created.id, "query {query}");
     }
-    let (hits, total) = store.search_employees("%", None, 20, 0).await.expect("search");
+    let (hits, total) = store
+        .search_employees("%", None, 20, 0)
+        .await
+        .expect("search");
     assert_eq!((hits.len(), total), (0, 0), "LIKE wildcards are literal");
 }
 
 async fn position_cycle_rejected(store: Store) {
     loaded(&store).await;
-    let org = store.organization_by_code("DISKOMINFO").await.expect("q").expect("agency");
+    let org = store
+        .organization_by_code("DISKOMINFO")
+        .await
+        .expect("q")
+        .expect("agency");
     let head = store
-        .create_position(&PositionInput { organization_id: Some(org.id), name: "Kepala Dinas".into(), ..Default::default() }.validate().expect("valid"), false)
+        .create_position(
+            &PositionInput {
+                organization_id: Some(org.id),
+                name: "Kepala Dinas".into(),
+                ..Default::default()
+            }
+            .validate()
+            .expect("valid"),
+            false,
+        )
         .await
         .expect("head");
     let secretary = store
-        .create_position(&PositionInput { organization_id: Some(org.id), name: "Sekretaris".into(), parent_id: Some(head.id), ..Default::default() }.validate().expect("valid"), false)
+        .create_position(
+            &PositionInput {
+                organization_id: Some(org.id),
+                name: "Sekretaris".into(),
+                parent_id: Some(head.id),
+                ..Default::default()
+            }
+            .validate()
+            .expect("valid"),
+            false,
+        )
         .await
         .expect("secretary");
     let staff = store
-        .create_position(&PositionInput { organization_id: Some(org.id), name: "Staf".into(), parent_id: Some(secretary.id), ..Default::default() }.validate().expect("valid"), false)
+        .create_position(
+            &PositionInput {
+                organization_id: Some(org.id),
+                name: "Staf".into(),
+                parent_id: Some(secretary.id),
+                ..Default::default()
+            }
+            .validate()
+            .expect("valid"),
+            false,
+        )
         .await
         .expect("staff");
-    let cyclic = PositionInput { organization_id: Some(org.id), name: "Kepala Dinas".into(), parent_id: Some(staff.id), ..Default::default() };
+    let cyclic = PositionInput {
+        organization_id: Some(org.id),
+        name: "Kepala Dinas".into(),
+        parent_id: Some(staff.id),
+        ..Default::default()
+    };
     assert!(matches!(
-        store.update_position(head.id, &cyclic.validate().expect("valid")).await,
+        store
+            .update_position(head.id, &cyclic.validate().expect("valid"))
+            .await,
         Err(StoreError::Tree(_))
     ));
-    let own = PositionInput { organization_id: Some(org.id), name: "Staf".into(), parent_id: Some(staff.id), ..Default::default() };
+    let own = PositionInput {
+        organization_id: Some(org.id),
+        name: "Staf".into(),
+        parent_id: Some(staff.id),
+        ..Default::default()
+    };
     assert!(matches!(
-        store.update_position(staff.id, &own.validate().expect("valid")).await,
+        store
+            .update_position(staff.id, &own.validate().expect("valid"))
+            .await,
         Err(StoreError::Tree(_))
     ));
 }
@@ -169,78 +303,199 @@ async fn position_cycle_rejected(store: Store) {
 fn row(line: usize, cells: &[(&str, &str)]) -> ImportRow {
     ImportRow {
         line,
-        cells: cells.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<HashMap<_, _>>(),
+        cells: cells
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<HashMap<_, _>>(),
     }
 }
 
 async fn import_is_all_or_nothing(store: Store) {
     loaded(&store).await;
     let rows = vec![
-        row(2, &[("identifier", "198609262015051001"), ("name", "Ani"), ("organization_code", "DISKOMINFO")]),
-        row(3, &[("identifier", "123"), ("name", "Bad"), ("organization_code", "DISKOMINFO")]),
-        row(4, &[("identifier", "198609262015051002"), ("name", "Cici"), ("organization_code", "NOPE")]),
-        row(5, &[("identifier", "198609262015051001"), ("name", "Dup"), ("organization_code", "DISKOMINFO")]),
+        row(
+            2,
+            &[
+                ("identifier", "198609262015051001"),
+                ("name", "Ani"),
+                ("organization_code", "DISKOMINFO"),
+            ],
+        ),
+        row(
+            3,
+            &[
+                ("identifier", "123"),
+                ("name", "Bad"),
+                ("organization_code", "DISKOMINFO"),
+            ],
+        ),
+        row(
+            4,
+            &[
+                ("identifier", "198609262015051002"),
+                ("name", "Cici"),
+                ("organization_code", "NOPE"),
+            ],
+        ),
+        row(
+            5,
+            &[
+                ("identifier", "198609262015051001"),
+                ("name", "Dup"),
+                ("organization_code", "DISKOMINFO"),
+            ],
+        ),
     ];
-    let Err(ImportError::Rows(errors)) = store.import_directory(ImportKind::Employees, &rows).await else {
+    let Err(ImportError::Rows(errors)) = store.import_directory(ImportKind::Employees, &rows).await
+    else {
         panic!("import with bad rows must fail");
     };
     let summary: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
-    assert_eq!(summary, [(3, "identifier"), (4, "organization_code"), (5, "identifier")]);
+    assert_eq!(
+        summary,
+        [
+            (3, "identifier"),
+            (4, "organization_code"),
+            (5, "identifier")
+        ]
+    );
     assert!(matches!(errors[2].problem, RowProblem::Duplicate { .. }));
-    let (_, total) = store.search_employees("", None, 10, 0).await.expect("search");
+    let (_, total) = store
+        .search_employees("", None, 10, 0)
+        .await
+        .expect("search");
     assert_eq!(total, 0, "nothing imported");
 
     let good = vec![
-        row(2, &[("code", "DTEST"), ("name", "Dinas Uji"), ("kind", "agency"), ("parent_code", "33.22")]),
-        row(3, &[("code", "DTEST.1"), ("name", "Bidang Satu"), ("kind", "unit"), ("parent_code", "DTEST")]),
+        row(
+            2,
+            &[
+                ("code", "DTEST"),
+                ("name", "Dinas Uji"),
+                ("kind", "agency"),
+                ("parent_code", "33.22"),
+            ],
+        ),
+        row(
+            3,
+            &[
+                ("code", "DTEST.1"),
+                ("name", "Bidang Satu"),
+                ("kind", "unit"),
+                ("parent_code", "DTEST"),
+            ],
+        ),
     ];
-    assert_eq!(store.import_directory(ImportKind::Organizations, &good).await.expect("import"), 2);
+    assert_eq!(
+        store
+            .import_directory(ImportKind::Organizations, &good)
+            .await
+            .expect("import"),
+        2
+    );
 }
 
 async fn login_lockout_after_failures(store: Store) {
     let user = store
-        .create_user(&NewUser { username: "budi", password: "rahasia-sekali", role: Role::Employee, employee_id: None, is_demo: false })
+        .create_user(&NewUser {
+            username: "budi",
+            password: "rahasia-sekali",
+            role: Role::Employee,
+            employee_id: None,
+            is_demo: false,
+        })
         .await
         .expect("user");
     let limits = LoginThrottle::default();
-    let ok = store.authenticate("budi", "rahasia-sekali", "10.0.0.1", limits).await.expect("login");
+    let ok = store
+        .authenticate("budi", "rahasia-sekali", "10.0.0.1", limits)
+        .await
+        .expect("login");
     assert_eq!(ok.id, user.id);
     for _ in 0..limits.max_failures {
-        let err = store.authenticate("budi", "salah", "10.0.0.1", limits).await;
+        let err = store
+            .authenticate("budi", "salah", "10.0.0.1", limits)
+            .await;
         assert!(matches!(err, Err(LoginError::BadCredentials)));
     }
-    let locked = store.authenticate("budi", "rahasia-sekali", "10.0.0.1", limits).await;
-    assert!(matches!(locked, Err(LoginError::Locked { .. })), "{locked:?}");
+    let locked = store
+        .authenticate("budi", "rahasia-sekali", "10.0.0.1", limits)
+        .await;
+    assert!(
+        matches!(locked, Err(LoginError::Locked { .. })),
+        "{locked:?}"
+    );
 
     // Many failures from one client address are rate limited.
-    let tight = LoginThrottle { max_client_failures: 3, ..limits };
+    let tight = LoginThrottle {
+        max_client_failures: 3,
+        ..limits
+    };
     for _ in 0..3 {
         let _ = store.authenticate("nobody", "x", "10.0.0.9", tight).await;
     }
     let limited = store.authenticate("nobody", "x", "10.0.0.9", tight).await;
-    assert!(matches!(limited, Err(LoginError::RateLimited { .. })), "{limited:?}");
+    assert!(
+        matches!(limited, Err(LoginError::RateLimited { .. })),
+        "{limited:?}"
+    );
 }
 
 async fn session_and_token_lifecycle(store: Store) {
     let user = store
-        .create_user(&NewUser { username: "sari", password: "rahasia-sekali", role: Role::Clerk, employee_id: None, is_demo: false })
+        .create_user(&NewUser {
+            username: "sari",
+            password: "rahasia-sekali",
+            role: Role::Clerk,
+            employee_id: None,
+            is_demo: false,
+        })
         .await
         .expect("user");
-    let token = store.create_session(user.id, 60_000).await.expect("session");
-    let session = store.session(&token).await.expect("q").expect("live session");
+    let token = store
+        .create_session(user.id, 60_000)
+        .await
+        .expect("session");
+    let session = store
+        .session(&token)
+        .await
+        .expect("q")
+        .expect("live session");
     assert_eq!(session.user.id, user.id);
     store.end_session(&token).await.expect("logout");
     assert!(store.session(&token).await.expect("q").is_none());
 
     let expired = store.create_session(user.id, -1).await.expect("session");
-    assert!(store.session(&expired).await.expect("q").is_none(), "expired session rejected");
+    assert!(
+        store.session(&expired).await.expect("q").is_none(),
+        "expired session rejected"
+    );
 
-    let (id, secret) = store.create_api_token(user.id, "laptop").await.expect("token");
-    assert_eq!(store.user_by_api_token(&secret).await.expect("q").map(|u| u.id), Some(user.id));
+    let (id, secret) = store
+        .create_api_token(user.id, "laptop")
+        .await
+        .expect("token");
+    assert_eq!(
+        store
+            .user_by_api_token(&secret)
+            .await
+            .expect("q")
+            .map(|u| u.id),
+        Some(user.id)
+    );
     store.revoke_api_token(user.id, id).await.expect("revoke");
     assert!(store.user_by_api_token(&secret).await.expect("q").is_none());
 
-    let live = store.create_session(user.id, 60_000).await.expect("session");
-    store.set_password(user.id, "kata-sandi-baru").await.expect("change");
-    assert!(store.session(&live).await.expect("q").is_none(), "password change ends sessions");
+    let live = store
+        .create_session(user.id, 60_000)
+        .await
+        .expect("session");
+    store
+        .set_password(user.id, "kata-sandi-baru")
+        .await
+        .expect("change");
+    assert!(
+        store.session(&live).await.expect("q").is_none(),
+        "password change ends sessions"
+    );
 }

@@ -26,7 +26,12 @@ struct Asset {
 fn asset(name: &'static str, body: &'static str, content_type: &'static str) -> Asset {
     let hash = hex::encode(&Sha256::digest(body.as_bytes())[..8]);
     let url = format!("/assets/{hash}/{name}");
-    Asset { name, body, content_type, url }
+    Asset {
+        name,
+        body,
+        content_type,
+        url,
+    }
 }
 
 static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::StatusCode;
@@ -11,7 +12,6 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serasi_domain::user::Role;
@@ -64,7 +64,11 @@ pub async fn authenticate(
 
     let lookup = match (&bearer, &session_token) {
         (Some(token), _) => state.store().user_by_api_token(token).await,
-        (None, Some(token)) => state.store().session(token).await.map(|s| s.map(|s| s.user)),
+        (None, Some(token)) => state
+            .store()
+            .session(token)
+            .await
+            .map(|s| s.map(|s| s.user)),
         (None, None) => Ok(None),
     };
     let user = match lookup {
@@ -79,7 +83,11 @@ pub async fn authenticate(
     let had_flash = flash.is_some();
 
     request.extensions_mut().insert(Viewer {
-        session_token: if bearer.is_none() && user.is_some() { session_token } else { None },
+        session_token: if bearer.is_none() && user.is_some() {
+            session_token
+        } else {
+            None
+        },
         user,
         locale,
         flash,
@@ -126,7 +134,11 @@ impl PageUser {
 
     /// Fails with 403 unless the user is an administrator.
     pub fn require_admin(&self) -> Result<(), PageError> {
-        if self.is_admin() { Ok(()) } else { Err(PageError::Forbidden) }
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
     }
 }
 
@@ -210,7 +222,16 @@ pub fn safe_next(next: Option<&str>) -> String {
 /// Builds the TOTP checker for a base32 secret.
 pub fn totp_for(secret: &str, username: &str) -> Option<TOTP> {
     let bytes = Secret::Encoded(secret.to_owned()).to_bytes().ok()?;
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some("Serasi".to_owned()), username.to_owned()).ok()
+    TOTP::new(
+        Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        Some("Serasi".to_owned()),
+        username.to_owned(),
+    )
+    .ok()
 }
 
 /// Checks a 6-digit code against a base32 secret, allowing one step of
@@ -240,14 +261,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>();
-        Ok(ClientAddr(addr.map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string())))
+        Ok(ClientAddr(addr.map_or_else(
+            || "local".to_owned(),
+            |c| c.0.ip().to_string(),
+        )))
     }
 }
 
 /// Why a password login failed, as shown to the user.
 pub fn login_failure(t: Tr, err: &LoginError) -> Option<(StatusCode, String)> {
     match err {
-        LoginError::BadCredentials => Some((StatusCode::UNAUTHORIZED, t.get("login-failed").to_owned())),
+        LoginError::BadCredentials => {
+            Some((StatusCode::UNAUTHORIZED, t.get("login-failed").to_owned()))
+        }
         LoginError::Locked { until_ms } => Some((
             StatusCode::LOCKED,
             t.fmt("login-locked", &[("time", &t.datetime(*until_ms))]),
@@ -256,7 +282,10 @@ pub fn login_failure(t: Tr, err: &LoginError) -> Option<(StatusCode, String)> {
             let minutes = (retry_after_ms + 59_999) / 60_000;
             Some((
                 StatusCode::TOO_MANY_REQUESTS,
-                t.fmt("login-rate-limited", &[("minutes", &minutes.max(1).to_string())]),
+                t.fmt(
+                    "login-rate-limited",
+                    &[("minutes", &minutes.max(1).to_string())],
+                ),
             ))
         }
         LoginError::Store(_) => None,
@@ -274,21 +303,35 @@ pub async fn check_login(
     client: &str,
 ) -> Result<User, ApiError> {
     let limits = state.config().login_throttle;
-    let user = match state.store().authenticate(username, password, client, limits).await {
+    let user = match state
+        .store()
+        .authenticate(username, password, client, limits)
+        .await
+    {
         Ok(user) => user,
         Err(LoginError::Store(e)) => return Err(ApiError::internal(&e)),
         Err(e) => {
-            let (status, message) = login_failure(t, &e).unwrap_or((StatusCode::UNAUTHORIZED, String::new()));
+            let (status, message) =
+                login_failure(t, &e).unwrap_or((StatusCode::UNAUTHORIZED, String::new()));
             return Err(ApiError::new(status, "login_failed", message));
         }
     };
-    if let Some(secret) = user.totp_secret() {
-        if !totp_matches(secret, &user.username, totp.unwrap_or_default()) {
-            if let Err(e) = state.store().record_login_failure(Some(user.id), client, limits).await {
-                return Err(ApiError::internal(&e));
-            }
-            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "totp_required", t.get("totp-wrong")).field("totp"));
+    if let Some(secret) = user.totp_secret()
+        && !totp_matches(secret, &user.username, totp.unwrap_or_default())
+    {
+        if let Err(e) = state
+            .store()
+            .record_login_failure(Some(user.id), client, limits)
+            .await
+        {
+            return Err(ApiError::internal(&e));
         }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "totp_required",
+            t.get("totp-wrong"),
+        )
+        .field("totp"));
     }
     Ok(user)
 }
@@ -314,7 +357,10 @@ async fn login_form(
     if viewer.user.is_some() {
         return Ok(Redirect::to(&safe_next(query.next.as_deref())).into_response());
     }
-    let path = format!("/login?next={}", urlencode(&safe_next(query.next.as_deref())));
+    let path = format!(
+        "/login?next={}",
+        urlencode(&safe_next(query.next.as_deref()))
+    );
     let page = LoginPage {
         t: viewer.tr(),
         c: Chrome::new(&viewer, "login", &path),
@@ -367,12 +413,18 @@ async fn login_submit(
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.config().secure_cookies)
-        .max_age(time::Duration::seconds(i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX)));
+        .max_age(time::Duration::seconds(
+            i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX),
+        ));
     let next = safe_next(form.next.as_deref().or(query.next.as_deref()));
     Ok((jar.add(cookie), Redirect::to(&next)).into_response())
 }
 
-async fn logout(State(state): State<AppState>, viewer: Viewer, jar: CookieJar) -> Result<Response, PageError> {
+async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    jar: CookieJar,
+) -> Result<Response, PageError> {
     if let Some(token) = &viewer.session_token {
         state.store().end_session(token).await?;
     }
@@ -400,12 +452,21 @@ async fn switch_language(
         .path("/")
         .same_site(SameSite::Lax)
         .max_age(time::Duration::days(365));
-    Ok((jar.add(cookie), Redirect::to(&safe_next(form.next.as_deref()))).into_response())
+    Ok((
+        jar.add(cookie),
+        Redirect::to(&safe_next(form.next.as_deref())),
+    )
+        .into_response())
 }
 
 /// Sets a one-shot notice shown on the next page.
 pub fn with_flash(jar: CookieJar, key: &str) -> CookieJar {
-    jar.add(Cookie::build((FLASH_COOKIE, key.to_owned())).path("/").http_only(true).same_site(SameSite::Lax))
+    jar.add(
+        Cookie::build((FLASH_COOKIE, key.to_owned()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax),
+    )
 }
 
 pub fn routes() -> Router<AppState> {

@@ -66,7 +66,11 @@ impl ApiError {
     }
 
     pub fn unauthorized(t: Tr) -> ApiError {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", t.get("error-login-required"))
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            t.get("error-login-required"),
+        )
     }
 
     pub fn forbidden(t: Tr) -> ApiError {
@@ -80,7 +84,11 @@ impl ApiError {
     /// Logs `cause` and returns an opaque 500.
     pub fn internal(cause: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "request failed");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        )
     }
 
     /// Maps a store error to the answer a client should see.
@@ -90,7 +98,9 @@ impl ApiError {
         }
         let (status, code) = match &err {
             StoreError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Duplicate { .. } | StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Duplicate { .. } | StoreError::Conflict(_) => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
         };
         let field = messages::store_error_field(&err);
@@ -191,6 +201,11 @@ pub async fn opaque_server_errors(request: Request, next: Next) -> Response {
         let body = serde_json::json!({ "error": "internal", "message": message, "request_id": request_id });
         (status, Json(body)).into_response()
     } else {
-        (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response()
+        (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            message,
+        )
+            .into_response()
     }
 }

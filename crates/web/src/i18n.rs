@@ -45,8 +45,10 @@ fn parse_catalog(name: &str, text: &str) -> Catalog {
     }
 }
 
-static ID: LazyLock<Catalog> = LazyLock::new(|| parse_catalog("id", include_str!("../locales/id.toml")));
-static EN: LazyLock<Catalog> = LazyLock::new(|| parse_catalog("en", include_str!("../locales/en.toml")));
+static ID: LazyLock<Catalog> =
+    LazyLock::new(|| parse_catalog("id", include_str!("../locales/id.toml")));
+static EN: LazyLock<Catalog> =
+    LazyLock::new(|| parse_catalog("en", include_str!("../locales/en.toml")));
 
 /// Translator for one request; templates call `t.get("key")`.
 #[derive(Clone, Copy, Debug)]
@@ -123,6 +125,9 @@ mod tests {
     fn wib_datetime() {
         // 2026-12-04 17:30 UTC is 5 December 00:30 in WIB.
         let ms = 1_796_405_400_000;
-        assert_eq!(Tr::new(Locale::Id).datetime(ms), "5 Desember 2026 00:30 WIB");
+        assert_eq!(
+            Tr::new(Locale::Id).datetime(ms),
+            "5 Desember 2026 00:30 WIB"
+        );
     }
 }

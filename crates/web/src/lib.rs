@@ -23,7 +23,6 @@ use serasi_store::{LoginThrottle, Store};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::csrf::CsrfLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -104,12 +103,15 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
-        .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
         .merge(ops::routes())
         .with_state(state);
 
     app.layer(csrf)
-        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error::opaque_server_errors))
         .layer(middleware::from_fn(ops::record_metrics))
         .layer(CompressionLayer::new())

@@ -12,7 +12,11 @@ use crate::i18n::Tr;
 pub fn field_label(t: Tr, field: &str) -> String {
     let key = format!("field-{field}");
     let label = t.get(&key);
-    if label == key { field.to_owned() } else { label.to_owned() }
+    if label == key {
+        field.to_owned()
+    } else {
+        label.to_owned()
+    }
 }
 
 pub fn nip_error(t: Tr, err: &NipError) -> String {

@@ -60,14 +60,39 @@ pub async fn change_password(
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let t = caller.t;
-    if !state.store().verify_user_password(&caller.user, &body.current).await {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.get("password-current-wrong")).field("current"));
+    if !state
+        .store()
+        .verify_user_password(&caller.user, &body.current)
+        .await
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            t.get("password-current-wrong"),
+        )
+        .field("current"));
     }
     if let Err(e) = check_new_password(&body.new_password) {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", messages::account_error(t, &e)).field("new_password"));
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            messages::account_error(t, &e),
+        )
+        .field("new_password"));
     }
-    state.store().set_password(caller.user.id, &body.new_password).await.map_err(|e| ApiError::from_store(t, e))?;
-    audit(&state, &caller, "user.password", "user", &caller.user.id.to_string()).await;
+    state
+        .store()
+        .set_password(caller.user.id, &body.new_password)
+        .await
+        .map_err(|e| ApiError::from_store(t, e))?;
+    audit(
+        &state,
+        &caller,
+        "user.password",
+        "user",
+        &caller.user.id.to_string(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -81,12 +106,24 @@ pub struct TokenDto {
 }
 
 #[utoipa::path(get, path = "/me/tokens", tag = "account", responses((status = 200, body = [TokenDto])))]
-pub async fn list_tokens(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<TokenDto>>, ApiError> {
-    let tokens = state.store().api_tokens(caller.user.id).await.map_err(|e| ApiError::from_store(caller.t, e))?;
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: ApiUser,
+) -> Result<Json<Vec<TokenDto>>, ApiError> {
+    let tokens = state
+        .store()
+        .api_tokens(caller.user.id)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?;
     Ok(Json(
         tokens
             .into_iter()
-            .map(|t| TokenDto { id: t.id.as_uuid(), name: t.name, created_at: t.created_at, last_used_at: t.last_used_at })
+            .map(|t| TokenDto {
+                id: t.id.as_uuid(),
+                name: t.name,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+            })
             .collect(),
     ))
 }
@@ -107,7 +144,11 @@ pub struct TokenCreated {
 
 fn token_name(name: &str) -> String {
     let name: String = name.trim().chars().take(100).collect();
-    if name.is_empty() { "token".to_owned() } else { name }
+    if name.is_empty() {
+        "token".to_owned()
+    } else {
+        name
+    }
 }
 
 #[utoipa::path(post, path = "/me/tokens", tag = "account", request_body = TokenBody,
@@ -118,9 +159,27 @@ pub async fn create_token(
     ApiJson(body): ApiJson<TokenBody>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     let name = token_name(&body.name);
-    let (id, token) = state.store().create_api_token(caller.user.id, &name).await.map_err(|e| ApiError::from_store(caller.t, e))?;
-    audit(&state, &caller, "token.create", "api_token", &id.to_string()).await;
-    Ok((StatusCode::CREATED, Json(TokenCreated { id: id.as_uuid(), name, token })))
+    let (id, token) = state
+        .store()
+        .create_api_token(caller.user.id, &name)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?;
+    audit(
+        &state,
+        &caller,
+        "token.create",
+        "api_token",
+        &id.to_string(),
+    )
+    .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreated {
+            id: id.as_uuid(),
+            name,
+            token,
+        }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/me/tokens/{id}", tag = "account",
@@ -135,7 +194,14 @@ pub async fn revoke_token(
         .revoke_api_token(caller.user.id, ApiTokenId::from_uuid(id))
         .await
         .map_err(|e| ApiError::from_store(caller.t, e))?;
-    audit(&state, &caller, "token.revoke", "api_token", &id.to_string()).await;
+    audit(
+        &state,
+        &caller,
+        "token.revoke",
+        "api_token",
+        &id.to_string(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -161,13 +227,42 @@ pub async fn login_token(
     ApiJson(body): ApiJson<LoginTokenBody>,
 ) -> Result<(StatusCode, Json<TokenCreated>), ApiError> {
     let t = viewer.tr();
-    let user = check_login(&state, t, &body.username, &body.password, body.totp.as_deref(), &client).await?;
+    let user = check_login(
+        &state,
+        t,
+        &body.username,
+        &body.password,
+        body.totp.as_deref(),
+        &client,
+    )
+    .await?;
     let name = token_name(&body.name);
-    let (id, token) = state.store().create_api_token(user.id, &name).await.map_err(|e| ApiError::from_store(t, e))?;
-    if let Err(e) = state.store().audit(Some(user.id), "token.create", "api_token", &id.to_string(), serde_json::json!({ "via": "login" })).await {
+    let (id, token) = state
+        .store()
+        .create_api_token(user.id, &name)
+        .await
+        .map_err(|e| ApiError::from_store(t, e))?;
+    if let Err(e) = state
+        .store()
+        .audit(
+            Some(user.id),
+            "token.create",
+            "api_token",
+            &id.to_string(),
+            serde_json::json!({ "via": "login" }),
+        )
+        .await
+    {
         tracing::error!(error = %e, "audit record failed");
     }
-    Ok((StatusCode::CREATED, Json(TokenCreated { id: id.as_uuid(), name, token })))
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreated {
+            id: id.as_uuid(),
+            name,
+            token,
+        }),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -197,21 +292,53 @@ pub async fn create_account(
 ) -> Result<(StatusCode, Json<AccountCreated>), ApiError> {
     caller.require_admin()?;
     let t = caller.t;
-    let invalid = |field: &str, message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field(field);
-    let username = parse_username(&body.username).map_err(|e| invalid("username", messages::account_error(t, &e)))?;
-    let role: Role = body.role.parse().map_err(|_| invalid("role", t.get("error-role").to_owned()))?;
+    let invalid = |field: &str, message: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field(field)
+    };
+    let username = parse_username(&body.username)
+        .map_err(|e| invalid("username", messages::account_error(t, &e)))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|_| invalid("role", t.get("error-role").to_owned()))?;
     let employee_id = body.employee_id.map(EmployeeId::from_uuid);
-    if let Some(id) = employee_id {
-        if state.store().employee(id).await.map_err(|e| ApiError::from_store(t, e))?.is_none() {
-            return Err(invalid("employee_id", t.fmt("error-not-found-entity", &[("entity", "employee"), ("id", &id.to_string())])));
-        }
+    if let Some(id) = employee_id
+        && state
+            .store()
+            .employee(id)
+            .await
+            .map_err(|e| ApiError::from_store(t, e))?
+            .is_none()
+    {
+        return Err(invalid(
+            "employee_id",
+            t.fmt(
+                "error-not-found-entity",
+                &[("entity", "employee"), ("id", &id.to_string())],
+            ),
+        ));
     }
     let password = super::one_time_password();
-    let new = NewUser { username: &username, password: &password, role, employee_id, is_demo: false };
-    let user = state.store().create_user(&new).await.map_err(|e| ApiError::from_store(t, e))?;
+    let new = NewUser {
+        username: &username,
+        password: &password,
+        role,
+        employee_id,
+        is_demo: false,
+    };
+    let user = state
+        .store()
+        .create_user(&new)
+        .await
+        .map_err(|e| ApiError::from_store(t, e))?;
     audit(&state, &caller, "user.create", "user", &user.id.to_string()).await;
     Ok((
         StatusCode::CREATED,
-        Json(AccountCreated { id: user.id.as_uuid(), username, role: role.as_str().to_owned(), one_time_password: password }),
+        Json(AccountCreated {
+            id: user.id.as_uuid(),
+            username,
+            role: role.as_str().to_owned(),
+            one_time_password: password,
+        }),
     ))
 }

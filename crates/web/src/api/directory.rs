@@ -4,7 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use serasi_domain::directory::{Employee, EmployeeInput, Organization, OrganizationInput, Position, PositionInput};
+use serasi_domain::directory::{
+    Employee, EmployeeInput, Organization, OrganizationInput, Position, PositionInput,
+};
 use serasi_domain::{EmployeeId, OrganizationId, PositionId};
 use serasi_store::{EmployeeHit, StoreError};
 use serde::{Deserialize, Serialize};
@@ -87,10 +89,18 @@ pub async fn list_organizations(
     caller: ApiUser,
     Query(filter): Query<OrganizationFilter>,
 ) -> Result<Json<Vec<OrganizationDto>>, ApiError> {
-    let orgs = state.store().organizations().await.map_err(store_err(caller.t))?;
+    let orgs = state
+        .store()
+        .organizations()
+        .await
+        .map_err(store_err(caller.t))?;
     let list = orgs
         .into_iter()
-        .filter(|o| filter.parent_id.is_none_or(|p| o.parent_id.map(|x| x.as_uuid()) == Some(p)))
+        .filter(|o| {
+            filter
+                .parent_id
+                .is_none_or(|p| o.parent_id.map(|x| x.as_uuid()) == Some(p))
+        })
         .filter(|o| filter.kind.as_deref().is_none_or(|k| o.kind.as_str() == k))
         .map(OrganizationDto::from)
         .collect();
@@ -104,8 +114,13 @@ pub async fn get_organization(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<OrganizationDto>, ApiError> {
-    let org = state.store().organization(OrganizationId::from_uuid(id)).await.map_err(store_err(caller.t))?;
-    org.map(|o| Json(o.into())).ok_or_else(|| ApiError::not_found(caller.t))
+    let org = state
+        .store()
+        .organization(OrganizationId::from_uuid(id))
+        .await
+        .map_err(store_err(caller.t))?;
+    org.map(|o| Json(o.into()))
+        .ok_or_else(|| ApiError::not_found(caller.t))
 }
 
 /// Creates an organisation (administrators only).
@@ -117,9 +132,23 @@ pub async fn create_organization(
     ApiJson(body): ApiJson<OrganizationBody>,
 ) -> Result<(StatusCode, Json<OrganizationDto>), ApiError> {
     caller.require_admin()?;
-    let fields = body.input().validate().map_err(|e| ApiError::from_store(caller.t, e.into()))?;
-    let org = state.store().create_organization(&fields, false).await.map_err(store_err(caller.t))?;
-    audit(&state, &caller, "organization.create", "organization", &org.id.to_string()).await;
+    let fields = body
+        .input()
+        .validate()
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let org = state
+        .store()
+        .create_organization(&fields, false)
+        .await
+        .map_err(store_err(caller.t))?;
+    audit(
+        &state,
+        &caller,
+        "organization.create",
+        "organization",
+        &org.id.to_string(),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(org.into())))
 }
 
@@ -133,13 +162,23 @@ pub async fn update_organization(
     ApiJson(body): ApiJson<OrganizationBody>,
 ) -> Result<Json<OrganizationDto>, ApiError> {
     caller.require_admin()?;
-    let fields = body.input().validate().map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let fields = body
+        .input()
+        .validate()
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
     let org = state
         .store()
         .update_organization(OrganizationId::from_uuid(id), &fields)
         .await
         .map_err(store_err(caller.t))?;
-    audit(&state, &caller, "organization.update", "organization", &org.id.to_string()).await;
+    audit(
+        &state,
+        &caller,
+        "organization.update",
+        "organization",
+        &org.id.to_string(),
+    )
+    .await;
     Ok(Json(org.into()))
 }
 
@@ -152,8 +191,19 @@ pub async fn delete_organization(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin()?;
-    state.store().delete_organization(OrganizationId::from_uuid(id)).await.map_err(store_err(caller.t))?;
-    audit(&state, &caller, "organization.delete", "organization", &id.to_string()).await;
+    state
+        .store()
+        .delete_organization(OrganizationId::from_uuid(id))
+        .await
+        .map_err(store_err(caller.t))?;
+    audit(
+        &state,
+        &caller,
+        "organization.delete",
+        "organization",
+        &id.to_string(),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -210,8 +260,17 @@ pub async fn organization_positions(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<PositionDto>>, ApiError> {
-    let views = state.store().positions_of(OrganizationId::from_uuid(id)).await.map_err(store_err(caller.t))?;
-    Ok(Json(views.into_iter().map(|v| PositionDto::new(v.position, v.holder_name)).collect()))
+    let views = state
+        .store()
+        .positions_of(OrganizationId::from_uuid(id))
+        .await
+        .map_err(store_err(caller.t))?;
+    Ok(Json(
+        views
+            .into_iter()
+            .map(|v| PositionDto::new(v.position, v.holder_name))
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/positions/{id}", tag = "directory",
@@ -221,15 +280,28 @@ pub async fn get_position(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<PositionDto>, ApiError> {
-    let position = state.store().position(PositionId::from_uuid(id)).await.map_err(store_err(caller.t))?;
+    let position = state
+        .store()
+        .position(PositionId::from_uuid(id))
+        .await
+        .map_err(store_err(caller.t))?;
     let position = position.ok_or_else(|| ApiError::not_found(caller.t))?;
     let holder = holder_name(&state, caller.t, position.holder_id).await?;
     Ok(Json(PositionDto::new(position, holder)))
 }
 
-async fn holder_name(state: &AppState, t: Tr, holder: Option<EmployeeId>) -> Result<Option<String>, ApiError> {
+async fn holder_name(
+    state: &AppState,
+    t: Tr,
+    holder: Option<EmployeeId>,
+) -> Result<Option<String>, ApiError> {
     let Some(id) = holder else { return Ok(None) };
-    Ok(state.store().employee(id).await.map_err(store_err(t))?.map(|e| e.name))
+    Ok(state
+        .store()
+        .employee(id)
+        .await
+        .map_err(store_err(t))?
+        .map(|e| e.name))
 }
 
 /// Creates a position (administrators only). A parent that would make a
@@ -242,11 +314,28 @@ pub async fn create_position(
     ApiJson(body): ApiJson<PositionBody>,
 ) -> Result<(StatusCode, Json<PositionDto>), ApiError> {
     caller.require_admin()?;
-    let fields = body.input().validate().map_err(|e| ApiError::from_store(caller.t, e.into()))?;
-    let position = state.store().create_position(&fields, false).await.map_err(store_err(caller.t))?;
-    audit(&state, &caller, "position.create", "position", &position.id.to_string()).await;
+    let fields = body
+        .input()
+        .validate()
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let position = state
+        .store()
+        .create_position(&fields, false)
+        .await
+        .map_err(store_err(caller.t))?;
+    audit(
+        &state,
+        &caller,
+        "position.create",
+        "position",
+        &position.id.to_string(),
+    )
+    .await;
     let holder = holder_name(&state, caller.t, position.holder_id).await?;
-    Ok((StatusCode::CREATED, Json(PositionDto::new(position, holder))))
+    Ok((
+        StatusCode::CREATED,
+        Json(PositionDto::new(position, holder)),
+    ))
 }
 
 #[utoipa::path(put, path = "/positions/{id}", tag = "directory", request_body = PositionBody,
@@ -258,13 +347,23 @@ pub async fn update_position(
     ApiJson(body): ApiJson<PositionBody>,
 ) -> Result<Json<PositionDto>, ApiError> {
     caller.require_admin()?;
-    let fields = body.input().validate().map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let fields = body
+        .input()
+        .validate()
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
     let position = state
         .store()
         .update_position(PositionId::from_uuid(id), &fields)
         .await
         .map_err(store_err(caller.t))?;
-    audit(&state, &caller, "position.update", "position", &position.id.to_string()).await;
+    audit(
+        &state,
+        &caller,
+        "position.update",
+        "position",
+        &position.id.to_string(),
+    )
+    .await;
     let holder = holder_name(&state, caller.t, position.holder_id).await?;
     Ok(Json(PositionDto::new(position, holder)))
 }
@@ -382,10 +481,20 @@ pub async fn search_employees(
     let q: String = query.q.chars().take(200).collect();
     let (hits, total) = state
         .store()
-        .search_employees(&q, query.organization_id.map(OrganizationId::from_uuid), limit, offset)
+        .search_employees(
+            &q,
+            query.organization_id.map(OrganizationId::from_uuid),
+            limit,
+            offset,
+        )
         .await
         .map_err(store_err(caller.t))?;
-    Ok(Json(EmployeePage { items: hits.into_iter().map(Into::into).collect(), total, limit, offset }))
+    Ok(Json(EmployeePage {
+        items: hits.into_iter().map(Into::into).collect(),
+        total,
+        limit,
+        offset,
+    }))
 }
 
 #[utoipa::path(get, path = "/employees/{id}", tag = "directory",
@@ -395,8 +504,14 @@ pub async fn get_employee(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<EmployeeDto>, ApiError> {
-    let employee = state.store().employee(EmployeeId::from_uuid(id)).await.map_err(store_err(caller.t))?;
-    employee.map(|e| Json(e.into())).ok_or_else(|| ApiError::not_found(caller.t))
+    let employee = state
+        .store()
+        .employee(EmployeeId::from_uuid(id))
+        .await
+        .map_err(store_err(caller.t))?;
+    employee
+        .map(|e| Json(e.into()))
+        .ok_or_else(|| ApiError::not_found(caller.t))
 }
 
 /// Creates an employee (administrators only). The NIP is validated: 18
@@ -409,9 +524,23 @@ pub async fn create_employee(
     ApiJson(body): ApiJson<EmployeeBody>,
 ) -> Result<(StatusCode, Json<EmployeeDto>), ApiError> {
     caller.require_admin()?;
-    let fields = body.input().validate().map_err(|e| ApiError::from_store(caller.t, e.into()))?;
-    let employee = state.store().create_employee(&fields, false).await.map_err(store_err(caller.t))?;
-    audit(&state, &caller, "employee.create", "employee", &employee.id.to_string()).await;
+    let fields = body
+        .input()
+        .validate()
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let employee = state
+        .store()
+        .create_employee(&fields, false)
+        .await
+        .map_err(store_err(caller.t))?;
+    audit(
+        &state,
+        &caller,
+        "employee.create",
+        "employee",
+        &employee.id.to_string(),
+    )
+    .await;
     Ok((StatusCode::CREATED, Json(employee.into())))
 }
 
@@ -424,13 +553,23 @@ pub async fn update_employee(
     ApiJson(body): ApiJson<EmployeeBody>,
 ) -> Result<Json<EmployeeDto>, ApiError> {
     caller.require_admin()?;
-    let fields = body.input().validate().map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let fields = body
+        .input()
+        .validate()
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
     let employee = state
         .store()
         .update_employee(EmployeeId::from_uuid(id), &fields)
         .await
         .map_err(store_err(caller.t))?;
-    audit(&state, &caller, "employee.update", "employee", &employee.id.to_string()).await;
+    audit(
+        &state,
+        &caller,
+        "employee.update",
+        "employee",
+        &employee.id.to_string(),
+    )
+    .await;
     Ok(Json(employee.into()))
 }
 
@@ -462,10 +601,19 @@ pub async fn search_classifications(
 ) -> Result<Json<Vec<ClassificationDto>>, ApiError> {
     let limit = query.limit.unwrap_or(20).clamp(1, 100);
     let q: String = query.q.chars().take(200).collect();
-    let rows = state.store().search_classifications(&q, limit).await.map_err(store_err(caller.t))?;
+    let rows = state
+        .store()
+        .search_classifications(&q, limit)
+        .await
+        .map_err(store_err(caller.t))?;
     Ok(Json(
         rows.into_iter()
-            .map(|r| ClassificationDto { code: r.code, name: r.name, level: r.level, parent_code: r.parent_code })
+            .map(|r| ClassificationDto {
+                code: r.code,
+                name: r.name,
+                level: r.level,
+                parent_code: r.parent_code,
+            })
             .collect(),
     ))
 }
@@ -473,7 +621,11 @@ pub async fn search_classifications(
 /// Records an audit entry for an API change; failures are logged only.
 pub async fn audit(state: &AppState, caller: &ApiUser, action: &str, entity: &str, id: &str) {
     let detail = serde_json::json!({ "via": "api" });
-    if let Err(e) = state.store().audit(Some(caller.user.id), action, entity, id, detail).await {
+    if let Err(e) = state
+        .store()
+        .audit(Some(caller.user.id), action, entity, id, detail)
+        .await
+    {
         tracing::error!(error = %e, action, entity, entity_id = id, "audit record failed");
     }
 }

@@ -20,6 +20,8 @@ use crate::tabular::{TableError, read_rows};
 pub enum ImportFailure {
     /// The file or some rows are invalid; each entry names line and column.
     Rejected(Vec<RowErrorBody>),
+    /// The upload exceeds the body limit; carries the limit in megabytes.
+    TooLarge(usize),
     /// A server fault, already described for the log.
     Server(String),
 }
@@ -37,29 +39,55 @@ fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
         TableError::Csv { reason, .. } => t.fmt("import-csv", &[("detail", reason)]),
         TableError::MissingColumn(c) => t.fmt("import-missing-column", &[("column", c)]),
         TableError::UnknownColumn(c) => t.fmt("import-unknown-column", &[("column", c)]),
-        TableError::TooManyRows(n) => t.fmt("import-too-many", &[("count", &n.to_string()), ("max", &crate::tabular::MAX_ROWS.to_string())]),
+        TableError::TooManyRows(n) => t.fmt(
+            "import-too-many",
+            &[
+                ("count", &n.to_string()),
+                ("max", &crate::tabular::MAX_ROWS.to_string()),
+            ],
+        ),
         TableError::NoRows => t.get("import-no-rows").to_owned(),
     };
-    RowErrorBody { line, column, reason }
+    RowErrorBody {
+        line,
+        column,
+        reason,
+    }
 }
 
 fn rejected(reason: String) -> ImportFailure {
-    ImportFailure::Rejected(vec![RowErrorBody { line: 0, column: String::new(), reason }])
+    ImportFailure::Rejected(vec![RowErrorBody {
+        line: 0,
+        column: String::new(),
+        reason,
+    }])
 }
 
 /// Reads the `kind` and `file` fields of a multipart form and imports the
 /// file in one transaction. Returns the kind and the number of rows.
-pub async fn run_import(state: &AppState, t: Tr, mut multipart: Multipart) -> Result<(&'static str, usize), ImportFailure> {
+pub async fn run_import(
+    state: &AppState,
+    t: Tr,
+    mut multipart: Multipart,
+) -> Result<(&'static str, usize), ImportFailure> {
+    let limit_mb = state.config().max_body_bytes / (1024 * 1024);
+    let upload_error = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ImportFailure::TooLarge(limit_mb)
+        } else {
+            rejected(t.fmt("import-upload", &[("detail", &e.body_text())]))
+        }
+    };
     let mut kind = None;
     let mut file = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) => return Err(rejected(t.fmt("import-upload", &[("detail", &e.body_text())]))),
+            Err(e) => return Err(upload_error(e)),
         };
         let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.map_err(|e| rejected(t.fmt("import-upload", &[("detail", &e.body_text())])))?;
+        let bytes = field.bytes().await.map_err(upload_error)?;
         match name.as_str() {
             "kind" => kind = Some(String::from_utf8_lossy(&bytes).trim().to_owned()),
             "file" => file = Some(bytes),
@@ -72,7 +100,8 @@ pub async fn run_import(state: &AppState, t: Tr, mut multipart: Multipart) -> Re
         .parse()
         .map_err(|_| rejected(t.get("import-kind-invalid").to_owned()))?;
     let bytes = file.ok_or_else(|| rejected(t.get("import-no-file").to_owned()))?;
-    let rows = read_rows(&bytes, kind).map_err(|e| ImportFailure::Rejected(vec![table_error(t, &e)]))?;
+    let rows =
+        read_rows(&bytes, kind).map_err(|e| ImportFailure::Rejected(vec![table_error(t, &e)]))?;
     let kind_name = match kind {
         ImportKind::Organizations => "organizations",
         ImportKind::Positions => "positions",
@@ -83,7 +112,11 @@ pub async fn run_import(state: &AppState, t: Tr, mut multipart: Multipart) -> Re
         Err(ImportError::Rows(errors)) => Err(ImportFailure::Rejected(
             errors
                 .iter()
-                .map(|e| RowErrorBody { line: e.line, column: e.column.clone(), reason: messages::row_problem(t, &e.problem) })
+                .map(|e| RowErrorBody {
+                    line: e.line,
+                    column: e.column.clone(),
+                    reason: messages::row_problem(t, &e.problem),
+                })
                 .collect(),
         )),
         Err(ImportError::Store(e)) => {
@@ -118,11 +151,27 @@ pub async fn import_file(
     match run_import(&state, t, multipart).await {
         Ok((kind, created)) => {
             audit(&state, &caller, "directory.import", "import", kind).await;
-            Ok((StatusCode::CREATED, Json(ImportResult { kind: kind.to_owned(), created })))
+            Ok((
+                StatusCode::CREATED,
+                Json(ImportResult {
+                    kind: kind.to_owned(),
+                    created,
+                }),
+            ))
         }
         Err(ImportFailure::Server(cause)) => Err(ApiError::internal(&cause)),
+        Err(ImportFailure::TooLarge(mb)) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            t.fmt("import-too-large", &[("max", &mb.to_string())]),
+        )
+        .field("file")),
         Err(ImportFailure::Rejected(rows)) => {
-            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.fmt("import-failed", &[("count", &rows.len().to_string())]));
+            let mut err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                t.fmt("import-failed", &[("count", &rows.len().to_string())]),
+            );
             err.rows = rows;
             Err(err)
         }

@@ -56,7 +56,10 @@ impl Modify for BearerAuth {
 
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(directory::list_organizations, directory::create_organization))
+        .routes(routes!(
+            directory::list_organizations,
+            directory::create_organization
+        ))
         .routes(routes!(
             directory::get_organization,
             directory::update_organization,
@@ -65,7 +68,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::organization_positions))
         .routes(routes!(directory::create_position))
         .routes(routes!(directory::get_position, directory::update_position))
-        .routes(routes!(directory::search_employees, directory::create_employee))
+        .routes(routes!(
+            directory::search_employees,
+            directory::create_employee
+        ))
         .routes(routes!(directory::get_employee, directory::update_employee))
         .routes(routes!(directory::search_classifications))
         .routes(routes!(import::import_file))
@@ -77,7 +83,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(account::create_account))
 }
 
-static OPENAPI: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| api_router().split_for_parts().1);
+static OPENAPI: LazyLock<utoipa::openapi::OpenApi> =
+    LazyLock::new(|| api_router().split_for_parts().1);
 
 /// The OpenAPI 3 document of the API, as served at `/api/v1/openapi.json`.
 pub fn openapi_json() -> String {
@@ -88,7 +95,10 @@ pub fn openapi_json() -> String {
 }
 
 async fn openapi_document() -> ([(axum::http::HeaderName, &'static str); 1], String) {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json())
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_json(),
+    )
 }
 
 pub fn routes() -> axum::Router<AppState> {
@@ -109,7 +119,11 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", rejection.body_text())),
+            Err(rejection) => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                rejection.body_text(),
+            )),
         }
     }
 }

@@ -1,12 +1,12 @@
 //! The user's own account: password, TOTP second factor and API tokens.
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use axum_extra::extract::CookieJar;
 use serasi_domain::ApiTokenId;
 use serasi_domain::user::check_new_password;
@@ -51,7 +51,11 @@ struct Notices {
     new_token: Option<String>,
 }
 
-async fn render(state: &AppState, me: &PageUser, notices: Notices) -> Result<AccountPage, PageError> {
+async fn render(
+    state: &AppState,
+    me: &PageUser,
+    notices: Notices,
+) -> Result<AccountPage, PageError> {
     let t = me.t();
     let tokens = state
         .store()
@@ -62,11 +66,16 @@ async fn render(state: &AppState, me: &PageUser, notices: Notices) -> Result<Acc
             id: tok.id,
             name: tok.name,
             created: t.datetime(tok.created_at),
-            last_used: tok.last_used_at.map(|ms| t.datetime(ms)).unwrap_or_else(|| "—".into()),
+            last_used: tok
+                .last_used_at
+                .map(|ms| t.datetime(ms))
+                .unwrap_or_else(|| "—".into()),
         })
         .collect();
     let totp_secret = new_totp_secret();
-    let totp_url = totp_for(&totp_secret, &me.user.username).map(|t| t.get_url()).unwrap_or_default();
+    let totp_url = totp_for(&totp_secret, &me.user.username)
+        .map(|t| t.get_url())
+        .unwrap_or_default();
     Ok(AccountPage {
         t,
         c: me.chrome("account"),
@@ -83,7 +92,9 @@ async fn render(state: &AppState, me: &PageUser, notices: Notices) -> Result<Acc
 }
 
 async fn account(State(state): State<AppState>, me: PageUser) -> Result<Html<String>, PageError> {
-    Ok(Html(render(&state, &me, Notices::default()).await?.render()?))
+    Ok(Html(
+        render(&state, &me, Notices::default()).await?.render()?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -98,17 +109,42 @@ async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let t = me.t();
-    let problem = if !state.store().verify_user_password(&me.user, &form.current).await {
+    let problem = if !state
+        .store()
+        .verify_user_password(&me.user, &form.current)
+        .await
+    {
         Some(t.get("password-current-wrong").to_owned())
     } else {
-        check_new_password(&form.new_password).err().map(|e| messages::account_error(t, &e))
+        check_new_password(&form.new_password)
+            .err()
+            .map(|e| messages::account_error(t, &e))
     };
     if let Some(message) = problem {
-        let page = render(&state, &me, Notices { password_error: Some(message), ..Notices::default() }).await?;
+        let page = render(
+            &state,
+            &me,
+            Notices {
+                password_error: Some(message),
+                ..Notices::default()
+            },
+        )
+        .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
-    state.store().set_password(me.user.id, &form.new_password).await?;
-    audit(&state, &me, "user.password", "user", &me.user.id.to_string(), serde_json::json!({})).await;
+    state
+        .store()
+        .set_password(me.user.id, &form.new_password)
+        .await?;
+    audit(
+        &state,
+        &me,
+        "user.password",
+        "user",
+        &me.user.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await;
     // Changing the password ends every session, this one included.
     let jar = with_flash(CookieJar::new(), "password-changed");
     Ok((jar, Redirect::to("/login")).into_response())
@@ -132,11 +168,30 @@ async fn enable_totp(
         return Ok(Redirect::to("/account").into_response());
     }
     if !totp_matches(&form.secret, &me.user.username, &form.code) {
-        let page = render(&state, &me, Notices { totp_error: Some(t.get("totp-wrong").to_owned()), ..Notices::default() }).await?;
+        let page = render(
+            &state,
+            &me,
+            Notices {
+                totp_error: Some(t.get("totp-wrong").to_owned()),
+                ..Notices::default()
+            },
+        )
+        .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
-    state.store().set_totp_secret(me.user.id, Some(form.secret.trim())).await?;
-    audit(&state, &me, "user.totp.enable", "user", &me.user.id.to_string(), serde_json::json!({})).await;
+    state
+        .store()
+        .set_totp_secret(me.user.id, Some(form.secret.trim()))
+        .await?;
+    audit(
+        &state,
+        &me,
+        "user.totp.enable",
+        "user",
+        &me.user.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await;
     Ok((with_flash(jar, "totp-enabled"), Redirect::to("/account")).into_response())
 }
 
@@ -149,11 +204,27 @@ async fn disable_totp(
     let t = me.t();
     let secret = me.user.totp_secret().unwrap_or_default().to_owned();
     if !totp_matches(&secret, &me.user.username, &form.code) {
-        let page = render(&state, &me, Notices { totp_error: Some(t.get("totp-wrong").to_owned()), ..Notices::default() }).await?;
+        let page = render(
+            &state,
+            &me,
+            Notices {
+                totp_error: Some(t.get("totp-wrong").to_owned()),
+                ..Notices::default()
+            },
+        )
+        .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
     state.store().set_totp_secret(me.user.id, None).await?;
-    audit(&state, &me, "user.totp.disable", "user", &me.user.id.to_string(), serde_json::json!({})).await;
+    audit(
+        &state,
+        &me,
+        "user.totp.disable",
+        "user",
+        &me.user.id.to_string(),
+        serde_json::json!({}),
+    )
+    .await;
     Ok((with_flash(jar, "totp-disabled"), Redirect::to("/account")).into_response())
 }
 
@@ -168,10 +239,30 @@ async fn create_token(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let name: String = form.name.trim().chars().take(100).collect();
-    let name = if name.is_empty() { "token".to_owned() } else { name };
+    let name = if name.is_empty() {
+        "token".to_owned()
+    } else {
+        name
+    };
     let (id, secret) = state.store().create_api_token(me.user.id, &name).await?;
-    audit(&state, &me, "token.create", "api_token", &id.to_string(), serde_json::json!({ "name": name })).await;
-    let page = render(&state, &me, Notices { new_token: Some(secret), ..Notices::default() }).await?;
+    audit(
+        &state,
+        &me,
+        "token.create",
+        "api_token",
+        &id.to_string(),
+        serde_json::json!({ "name": name }),
+    )
+    .await;
+    let page = render(
+        &state,
+        &me,
+        Notices {
+            new_token: Some(secret),
+            ..Notices::default()
+        },
+    )
+    .await?;
     Ok(Html(page.render()?).into_response())
 }
 
@@ -182,7 +273,15 @@ async fn revoke_token(
     Path(id): Path<ApiTokenId>,
 ) -> Result<Response, PageError> {
     state.store().revoke_api_token(me.user.id, id).await?;
-    audit(&state, &me, "token.revoke", "api_token", &id.to_string(), serde_json::json!({})).await;
+    audit(
+        &state,
+        &me,
+        "token.revoke",
+        "api_token",
+        &id.to_string(),
+        serde_json::json!({}),
+    )
+    .await;
     Ok((with_flash(jar, "token-revoked"), Redirect::to("/account")).into_response())
 }
 

@@ -37,9 +37,21 @@ async fn render(
         .audit_entries(50, 0)
         .await?
         .into_iter()
-        .map(|a| (t.datetime(a.at), a.action, format!("{} {}", a.entity, a.entity_id)))
+        .map(|a| {
+            (
+                t.datetime(a.at),
+                a.action,
+                format!("{} {}", a.entity, a.entity_id),
+            )
+        })
         .collect();
-    Ok(AdminPage { t, c: me.chrome("admin"), import_message, import_errors, audit })
+    Ok(AdminPage {
+        t,
+        c: me.chrome("admin"),
+        import_message,
+        import_errors,
+        audit,
+    })
 }
 
 async fn admin(State(state): State<AppState>, me: PageUser) -> Result<Html<String>, PageError> {
@@ -47,16 +59,42 @@ async fn admin(State(state): State<AppState>, me: PageUser) -> Result<Html<Strin
     Ok(Html(render(&state, &me, None, Vec::new()).await?.render()?))
 }
 
-async fn import(State(state): State<AppState>, me: PageUser, multipart: Multipart) -> Result<Response, PageError> {
+async fn import(
+    State(state): State<AppState>,
+    me: PageUser,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
     me.require_admin()?;
     let t = me.t();
     match run_import(&state, t, multipart).await {
         Ok((kind, count)) => {
-            audit(&state, &me, "directory.import", "import", kind, serde_json::json!({ "rows": count })).await;
+            audit(
+                &state,
+                &me,
+                "directory.import",
+                "import",
+                kind,
+                serde_json::json!({ "rows": count }),
+            )
+            .await;
             let message = t.fmt("import-done", &[("count", &count.to_string())]);
-            Ok(Html(render(&state, &me, Some(message), Vec::new()).await?.render()?).into_response())
+            Ok(Html(
+                render(&state, &me, Some(message), Vec::new())
+                    .await?
+                    .render()?,
+            )
+            .into_response())
         }
         Err(ImportFailure::Server(cause)) => Err(PageError::Internal(cause)),
+        Err(ImportFailure::TooLarge(mb)) => {
+            let row = RowErrorBody {
+                line: 0,
+                column: "file".into(),
+                reason: t.fmt("import-too-large", &[("max", &mb.to_string())]),
+            };
+            let page = render(&state, &me, None, vec![row]).await?;
+            Ok((StatusCode::PAYLOAD_TOO_LARGE, Html(page.render()?)).into_response())
+        }
         Err(ImportFailure::Rejected(rows)) => {
             let page = render(&state, &me, None, rows).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
@@ -65,5 +103,7 @@ async fn import(State(state): State<AppState>, me: PageUser, multipart: Multipar
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin", get(admin)).route("/admin/import", axum::routing::post(import))
+    Router::new()
+        .route("/admin", get(admin))
+        .route("/admin/import", axum::routing::post(import))
 }

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use axum_extra::extract::CookieJar;
 use serasi_domain::directory::{Organization, OrganizationInput, OrganizationKind, PositionInput};
 use serasi_domain::text::fold;
@@ -89,7 +89,12 @@ async fn directory(
         Vec::new()
     } else {
         orgs.iter()
-            .filter(|o| fold(&o.name).contains(&needle) || o.code.as_deref().is_some_and(|c| c.starts_with(query.q.trim())))
+            .filter(|o| {
+                fold(&o.name).contains(&needle)
+                    || o.code
+                        .as_deref()
+                        .is_some_and(|c| c.starts_with(query.q.trim()))
+            })
             .take(200)
             .map(|o| item(o, count(o)))
             .collect()
@@ -134,7 +139,11 @@ async fn organization(
 ) -> Result<Html<String>, PageError> {
     let store = state.store();
     let orgs = store.organizations().await?;
-    let org = orgs.iter().find(|o| o.id == id).cloned().ok_or(PageError::NotFound)?;
+    let org = orgs
+        .iter()
+        .find(|o| o.id == id)
+        .cloned()
+        .ok_or(PageError::NotFound)?;
 
     let mut ancestors = Vec::new();
     let mut cursor = org.parent_id;
@@ -145,16 +154,27 @@ async fn organization(
             break;
         }
     }
-    let mut children: Vec<OrgItem> = orgs.iter().filter(|o| o.parent_id == Some(id)).map(|o| item(o, 0)).collect();
+    let mut children: Vec<OrgItem> = orgs
+        .iter()
+        .filter(|o| o.parent_id == Some(id))
+        .map(|o| item(o, 0))
+        .collect();
     children.sort_by(|a, b| a.name.cmp(&b.name));
 
     let views = store.positions_of(id).await?;
-    let names: HashMap<PositionId, String> = views.iter().map(|v| (v.position.id, v.position.name.clone())).collect();
+    let names: HashMap<PositionId, String> = views
+        .iter()
+        .map(|v| (v.position.id, v.position.name.clone()))
+        .collect();
     let positions = views
         .into_iter()
         .map(|v| PositionLine {
             id: v.position.id,
-            parent: v.position.parent_id.and_then(|p| names.get(&p).cloned()).unwrap_or_default(),
+            parent: v
+                .position
+                .parent_id
+                .and_then(|p| names.get(&p).cloned())
+                .unwrap_or_default(),
             holder: v.position.holder_id.zip(v.holder_name),
             name: v.position.name,
         })
@@ -162,7 +182,13 @@ async fn organization(
     let (hits, _) = store.search_employees("", Some(id), 500, 0).await?;
     let employees = hits
         .into_iter()
-        .map(|h| (h.employee.id, h.employee.name, h.position_name.unwrap_or_default()))
+        .map(|h| {
+            (
+                h.employee.id,
+                h.employee.name,
+                h.position_name.unwrap_or_default(),
+            )
+        })
         .collect();
 
     let page = OrganizationPage {
@@ -225,17 +251,33 @@ async fn org_form_page(
     let parents = orgs
         .iter()
         .filter(|o| Some(o.id) != edit)
-        .filter(|o| !matches!(o.kind, OrganizationKind::Village | OrganizationKind::UrbanVillage) || o.kind == OrganizationKind::Unit)
+        .filter(|o| {
+            !matches!(
+                o.kind,
+                OrganizationKind::Village | OrganizationKind::UrbanVillage
+            ) || o.kind == OrganizationKind::Unit
+        })
         .map(|o| (o.id.to_string(), o.name.clone()))
         .collect();
     let kinds = OrganizationKind::ALL
         .iter()
-        .map(|k| (k.as_str().to_owned(), t.get(&format!("kind-{k}")).to_owned()))
+        .map(|k| {
+            (
+                k.as_str().to_owned(),
+                t.get(&format!("kind-{k}")).to_owned(),
+            )
+        })
         .collect();
     Ok(OrgFormPage {
         t,
         c: me.chrome("directory"),
-        heading: t.get(if edit.is_some() { "org-edit" } else { "org-new" }).to_owned(),
+        heading: t
+            .get(if edit.is_some() {
+                "org-edit"
+            } else {
+                "org-new"
+            })
+            .to_owned(),
         action: edit.map_or_else(|| "/org/new".to_owned(), |id| format!("/org/{id}/edit")),
         form_error,
         errors,
@@ -276,7 +318,11 @@ async fn edit_org(
     Path(id): Path<OrganizationId>,
 ) -> Result<Html<String>, PageError> {
     me.require_admin()?;
-    let org = state.store().organization(id).await?.ok_or(PageError::NotFound)?;
+    let org = state
+        .store()
+        .organization(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let form = OrgForm {
         name: org.name,
         code: org.code.unwrap_or_default(),
@@ -319,7 +365,10 @@ async fn save_org(
     let t = me.t();
     let edit = edit.map(|Path(id)| id);
     let Ok(parent_id) = parse_optional_id::<OrganizationId>(&form.parent_id) else {
-        let errors = FieldErrors::from([("parent".to_owned(), t.get("error-parent-invalid").to_owned())]);
+        let errors = FieldErrors::from([(
+            "parent".to_owned(),
+            t.get("error-parent-invalid").to_owned(),
+        )]);
         let page = org_form_page(&state, &me, edit, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
@@ -339,9 +388,25 @@ async fn save_org(
     };
     match result {
         Ok(org) => {
-            let action = if edit.is_some() { "organization.update" } else { "organization.create" };
-            audit(&state, &me, action, "organization", &org.id.to_string(), serde_json::json!({ "name": org.name })).await;
-            Ok((with_flash(jar, "saved"), Redirect::to(&format!("/org/{}", org.id))).into_response())
+            let action = if edit.is_some() {
+                "organization.update"
+            } else {
+                "organization.create"
+            };
+            audit(
+                &state,
+                &me,
+                action,
+                "organization",
+                &org.id.to_string(),
+                serde_json::json!({ "name": org.name }),
+            )
+            .await;
+            Ok((
+                with_flash(jar, "saved"),
+                Redirect::to(&format!("/org/{}", org.id)),
+            )
+                .into_response())
         }
         Err(err) => {
             let (errors, form_error) = form_errors(t, err)?;
@@ -351,7 +416,12 @@ async fn save_org(
     }
 }
 
-async fn create_org(state: State<AppState>, me: PageUser, jar: CookieJar, form: Form<OrgForm>) -> Result<Response, PageError> {
+async fn create_org(
+    state: State<AppState>,
+    me: PageUser,
+    jar: CookieJar,
+    form: Form<OrgForm>,
+) -> Result<Response, PageError> {
     save_org(state, me, jar, None, form).await
 }
 
@@ -372,11 +442,25 @@ async fn delete_org(
     Path(id): Path<OrganizationId>,
 ) -> Result<Response, PageError> {
     me.require_admin()?;
-    let org = state.store().organization(id).await?.ok_or(PageError::NotFound)?;
+    let org = state
+        .store()
+        .organization(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     match state.store().delete_organization(id).await {
         Ok(()) => {
-            audit(&state, &me, "organization.delete", "organization", &id.to_string(), serde_json::json!({ "name": org.name })).await;
-            let back = org.parent_id.map_or_else(|| "/directory".to_owned(), |p| format!("/org/{p}"));
+            audit(
+                &state,
+                &me,
+                "organization.delete",
+                "organization",
+                &id.to_string(),
+                serde_json::json!({ "name": org.name }),
+            )
+            .await;
+            let back = org
+                .parent_id
+                .map_or_else(|| "/directory".to_owned(), |p| format!("/org/{p}"));
             Ok((with_flash(jar, "deleted"), Redirect::to(&back)).into_response())
         }
         Err(err) => {
@@ -389,7 +473,8 @@ async fn delete_org(
                 parent_id: org.parent_id.map(|p| p.to_string()).unwrap_or_default(),
                 address: org.address.unwrap_or_default(),
             };
-            let page = org_form_page(&state, &me, Some(id), form, FieldErrors::new(), message).await?;
+            let page =
+                org_form_page(&state, &me, Some(id), form, FieldErrors::new(), message).await?;
             Ok((StatusCode::CONFLICT, Html(page.render()?)).into_response())
         }
     }
@@ -397,8 +482,19 @@ async fn delete_org(
 
 /// Records an audit entry; a failure is logged but does not undo the change
 /// the user already made.
-pub async fn audit(state: &AppState, me: &PageUser, action: &str, entity: &str, id: &str, detail: serde_json::Value) {
-    if let Err(e) = state.store().audit(Some(me.user.id), action, entity, id, detail).await {
+pub async fn audit(
+    state: &AppState,
+    me: &PageUser,
+    action: &str,
+    entity: &str,
+    id: &str,
+    detail: serde_json::Value,
+) {
+    if let Err(e) = state
+        .store()
+        .audit(Some(me.user.id), action, entity, id, detail)
+        .await
+    {
         tracing::error!(error = %e, action, entity, entity_id = id, "audit record failed");
     }
 }
@@ -444,24 +540,42 @@ async fn position_form_page(
 ) -> Result<PositionFormPage, PageError> {
     let t = me.t();
     let store = state.store();
-    let org = store.organization(org_id).await?.ok_or(PageError::NotFound)?;
+    let org = store
+        .organization(org_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     // Parents: positions of this organisation and of its parent, so a unit
     // head can report to the agency head.
     let mut parents = Vec::new();
     for source in std::iter::once(org_id).chain(org.parent_id) {
         for view in store.positions_of(source).await? {
             if Some(view.position.id) != edit {
-                parents.push((view.position.id.to_string(), format!("{} — {}", view.position.name, view.organization_name)));
+                parents.push((
+                    view.position.id.to_string(),
+                    format!("{} — {}", view.position.name, view.organization_name),
+                ));
             }
         }
     }
     let (hits, _) = store.search_employees("", Some(org_id), 500, 0).await?;
-    let holders = hits.into_iter().map(|h| (h.employee.id.to_string(), h.employee.name)).collect();
+    let holders = hits
+        .into_iter()
+        .map(|h| (h.employee.id.to_string(), h.employee.name))
+        .collect();
     Ok(PositionFormPage {
         t,
         c: me.chrome("directory"),
-        heading: t.get(if edit.is_some() { "position-edit" } else { "position-add" }).to_owned(),
-        action: edit.map_or_else(|| "/positions/new".to_owned(), |id| format!("/positions/{id}/edit")),
+        heading: t
+            .get(if edit.is_some() {
+                "position-edit"
+            } else {
+                "position-add"
+            })
+            .to_owned(),
+        action: edit.map_or_else(
+            || "/positions/new".to_owned(),
+            |id| format!("/positions/{id}/edit"),
+        ),
         org_name: org.name,
         organization_id: org_id,
         form_error,
@@ -485,7 +599,16 @@ async fn new_position(
     Query(query): Query<OrgQuery>,
 ) -> Result<Html<String>, PageError> {
     me.require_admin()?;
-    let page = position_form_page(&state, &me, query.org, None, PositionForm::default(), FieldErrors::new(), None).await?;
+    let page = position_form_page(
+        &state,
+        &me,
+        query.org,
+        None,
+        PositionForm::default(),
+        FieldErrors::new(),
+        None,
+    )
+    .await?;
     Ok(Html(page.render()?))
 }
 
@@ -495,14 +618,33 @@ async fn edit_position(
     Path(id): Path<PositionId>,
 ) -> Result<Html<String>, PageError> {
     me.require_admin()?;
-    let position = state.store().position(id).await?.ok_or(PageError::NotFound)?;
+    let position = state
+        .store()
+        .position(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let form = PositionForm {
         organization_id: position.organization_id.to_string(),
         name: position.name,
-        parent_id: position.parent_id.map(|p| p.to_string()).unwrap_or_default(),
-        holder_id: position.holder_id.map(|h| h.to_string()).unwrap_or_default(),
+        parent_id: position
+            .parent_id
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        holder_id: position
+            .holder_id
+            .map(|h| h.to_string())
+            .unwrap_or_default(),
     };
-    let page = position_form_page(&state, &me, position.organization_id, Some(id), form, FieldErrors::new(), None).await?;
+    let page = position_form_page(
+        &state,
+        &me,
+        position.organization_id,
+        Some(id),
+        form,
+        FieldErrors::new(),
+        None,
+    )
+    .await?;
     Ok(Html(page.render()?))
 }
 
@@ -516,17 +658,29 @@ async fn save_position(
     me.require_admin()?;
     let t = me.t();
     let edit = edit.map(|Path(id)| id);
-    let org_id: OrganizationId = form.organization_id.trim().parse().map_err(|_| PageError::NotFound)?;
+    let org_id: OrganizationId = form
+        .organization_id
+        .trim()
+        .parse()
+        .map_err(|_| PageError::NotFound)?;
     let ids = (
         parse_optional_id::<PositionId>(&form.parent_id),
         parse_optional_id::<EmployeeId>(&form.holder_id),
     );
     let (Ok(parent_id), Ok(holder_id)) = ids else {
-        let errors = FieldErrors::from([("parent".to_owned(), t.get("error-parent-invalid").to_owned())]);
+        let errors = FieldErrors::from([(
+            "parent".to_owned(),
+            t.get("error-parent-invalid").to_owned(),
+        )]);
         let page = position_form_page(&state, &me, org_id, edit, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     };
-    let input = PositionInput { organization_id: Some(org_id), name: form.name.clone(), parent_id, holder_id };
+    let input = PositionInput {
+        organization_id: Some(org_id),
+        name: form.name.clone(),
+        parent_id,
+        holder_id,
+    };
     let result = match input.validate() {
         Err(e) => Err(StoreError::Invalid(e)),
         Ok(fields) => match edit {
@@ -536,19 +690,41 @@ async fn save_position(
     };
     match result {
         Ok(position) => {
-            let action = if edit.is_some() { "position.update" } else { "position.create" };
-            audit(&state, &me, action, "position", &position.id.to_string(), serde_json::json!({ "name": position.name })).await;
-            Ok((with_flash(jar, "saved"), Redirect::to(&format!("/org/{org_id}"))).into_response())
+            let action = if edit.is_some() {
+                "position.update"
+            } else {
+                "position.create"
+            };
+            audit(
+                &state,
+                &me,
+                action,
+                "position",
+                &position.id.to_string(),
+                serde_json::json!({ "name": position.name }),
+            )
+            .await;
+            Ok((
+                with_flash(jar, "saved"),
+                Redirect::to(&format!("/org/{org_id}")),
+            )
+                .into_response())
         }
         Err(err) => {
             let (errors, form_error) = form_errors(t, err)?;
-            let page = position_form_page(&state, &me, org_id, edit, form, errors, form_error).await?;
+            let page =
+                position_form_page(&state, &me, org_id, edit, form, errors, form_error).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
     }
 }
 
-async fn create_position(state: State<AppState>, me: PageUser, jar: CookieJar, form: Form<PositionForm>) -> Result<Response, PageError> {
+async fn create_position(
+    state: State<AppState>,
+    me: PageUser,
+    jar: CookieJar,
+    form: Form<PositionForm>,
+) -> Result<Response, PageError> {
     save_position(state, me, jar, None, form).await
 }
 
@@ -570,5 +746,8 @@ pub fn routes() -> Router<AppState> {
         .route("/org/{id}/edit", get(edit_org).post(update_org))
         .route("/org/{id}/delete", post(delete_org))
         .route("/positions/new", get(new_position).post(create_position))
-        .route("/positions/{id}/edit", get(edit_position).post(update_position))
+        .route(
+            "/positions/{id}/edit",
+            get(edit_position).post(update_position),
+        )
 }

@@ -39,7 +39,10 @@ impl Chrome {
             path: path.to_owned(),
             css_url: crate::assets::css_url(),
             htmx_url: crate::assets::htmx_url(),
-            flash: viewer.flash.as_deref().map(|key| t.get(&format!("flash-{key}")).to_owned()),
+            flash: viewer
+                .flash
+                .as_deref()
+                .map(|key| t.get(&format!("flash-{key}")).to_owned()),
         }
     }
 }
@@ -78,7 +81,13 @@ async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<S
         crate::i18n::Locale::Id => serasi_domain::wib::format_date_id(today),
         crate::i18n::Locale::En => serasi_domain::wib::format_date_en(today),
     };
-    let page = Dashboard { t, c: me.chrome("home"), greeting_name, today, counts };
+    let page = Dashboard {
+        t,
+        c: me.chrome("home"),
+        greeting_name,
+        today,
+        counts,
+    };
     Ok(Html(page.render()?))
 }
 

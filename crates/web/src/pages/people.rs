@@ -1,12 +1,12 @@
 //! People search, the person page and the employee form.
 
 use askama::Template;
+use axum::Form;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Form;
 use axum_extra::extract::CookieJar;
 use serasi_domain::directory::{EmployeeIdentifier, EmployeeInput};
 use serasi_domain::rank::Rank;
@@ -61,7 +61,10 @@ async fn people(
 ) -> Result<Html<String>, PageError> {
     let q: String = query.q.trim().chars().take(200).collect();
     let page = query.page.unwrap_or(1).max(1);
-    let (found, total) = state.store().search_employees(&q, None, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let (found, total) = state
+        .store()
+        .search_employees(&q, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        .await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let url = |p: i64| format!("/people?q={}&page={p}", urlencode(&q));
     let hits = found
@@ -116,9 +119,15 @@ async fn person(
     let t = me.t();
     let store = state.store();
     let employee = store.employee(id).await?.ok_or(PageError::NotFound)?;
-    let org = store.organization(employee.organization_id).await?.ok_or(PageError::NotFound)?;
+    let org = store
+        .organization(employee.organization_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let position = store.position_of_employee(id).await?.map(|p| p.name);
-    let account = store.user_of_employee(id).await?.map(|u| format!("{} ({})", u.username, t.get(&format!("role-{}", u.role))));
+    let account = store
+        .user_of_employee(id)
+        .await?
+        .map(|u| format!("{} ({})", u.username, t.get(&format!("role-{}", u.role))));
     let (identifier_label, identifier) = match &employee.identifier {
         EmployeeIdentifier::Nip(nip) => (t.get("identifier-nip").to_owned(), nip.grouped()),
         EmployeeIdentifier::Village(v) => (t.get("identifier-village").to_owned(), v.clone()),
@@ -138,7 +147,15 @@ async fn person(
         org_name: org.name,
         is_demo: employee.is_demo,
         account,
-        roles: Role::ALL.iter().map(|r| (r.as_str().to_owned(), t.get(&format!("role-{r}")).to_owned())).collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| {
+                (
+                    r.as_str().to_owned(),
+                    t.get(&format!("role-{r}")).to_owned(),
+                )
+            })
+            .collect(),
     };
     Ok(Html(page.render()?))
 }
@@ -191,12 +208,25 @@ async fn employee_form_page(
     form_error: Option<String>,
 ) -> Result<EmployeeFormPage, PageError> {
     let t = me.t();
-    let org = state.store().organization(org_id).await?.ok_or(PageError::NotFound)?;
+    let org = state
+        .store()
+        .organization(org_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     Ok(EmployeeFormPage {
         t,
         c: me.chrome("people"),
-        heading: t.get(if edit.is_some() { "employee-edit" } else { "employee-add" }).to_owned(),
-        action: edit.map_or_else(|| "/employees/new".to_owned(), |id| format!("/employees/{id}/edit")),
+        heading: t
+            .get(if edit.is_some() {
+                "employee-edit"
+            } else {
+                "employee-add"
+            })
+            .to_owned(),
+        action: edit.map_or_else(
+            || "/employees/new".to_owned(),
+            |id| format!("/employees/{id}/edit"),
+        ),
         org_name: org.name,
         organization_id: org_id,
         form_error,
@@ -207,7 +237,10 @@ async fn employee_form_page(
         rank: form.rank,
         email: form.email,
         phone: form.phone,
-        ranks: Rank::all().into_iter().map(|r| (r.code(), r.label())).collect(),
+        ranks: Rank::all()
+            .into_iter()
+            .map(|r| (r.code(), r.label()))
+            .collect(),
     })
 }
 
@@ -222,7 +255,16 @@ async fn new_employee(
     Query(query): Query<OrgQuery>,
 ) -> Result<Html<String>, PageError> {
     me.require_admin()?;
-    let page = employee_form_page(&state, &me, query.org, None, EmployeeForm::default(), FieldErrors::new(), None).await?;
+    let page = employee_form_page(
+        &state,
+        &me,
+        query.org,
+        None,
+        EmployeeForm::default(),
+        FieldErrors::new(),
+        None,
+    )
+    .await?;
     Ok(Html(page.render()?))
 }
 
@@ -232,7 +274,11 @@ async fn edit_employee(
     Path(id): Path<EmployeeId>,
 ) -> Result<Html<String>, PageError> {
     me.require_admin()?;
-    let e = state.store().employee(id).await?.ok_or(PageError::NotFound)?;
+    let e = state
+        .store()
+        .employee(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let form = EmployeeForm {
         organization_id: e.organization_id.to_string(),
         name: e.name,
@@ -242,7 +288,16 @@ async fn edit_employee(
         email: e.email.unwrap_or_default(),
         phone: e.phone.unwrap_or_default(),
     };
-    let page = employee_form_page(&state, &me, e.organization_id, Some(id), form, FieldErrors::new(), None).await?;
+    let page = employee_form_page(
+        &state,
+        &me,
+        e.organization_id,
+        Some(id),
+        form,
+        FieldErrors::new(),
+        None,
+    )
+    .await?;
     Ok(Html(page.render()?))
 }
 
@@ -255,7 +310,11 @@ async fn save_employee(
 ) -> Result<Response, PageError> {
     me.require_admin()?;
     let t = me.t();
-    let org_id: OrganizationId = form.organization_id.trim().parse().map_err(|_| PageError::NotFound)?;
+    let org_id: OrganizationId = form
+        .organization_id
+        .trim()
+        .parse()
+        .map_err(|_| PageError::NotFound)?;
     let input = EmployeeInput {
         identifier_kind: Some(form.identifier_kind.clone()),
         identifier: form.identifier.clone(),
@@ -274,9 +333,25 @@ async fn save_employee(
     };
     match result {
         Ok(employee) => {
-            let action = if edit.is_some() { "employee.update" } else { "employee.create" };
-            audit(state, me, action, "employee", &employee.id.to_string(), serde_json::json!({ "name": employee.name })).await;
-            Ok((with_flash(jar, "saved"), Redirect::to(&format!("/employees/{}", employee.id))).into_response())
+            let action = if edit.is_some() {
+                "employee.update"
+            } else {
+                "employee.create"
+            };
+            audit(
+                state,
+                me,
+                action,
+                "employee",
+                &employee.id.to_string(),
+                serde_json::json!({ "name": employee.name }),
+            )
+            .await;
+            Ok((
+                with_flash(jar, "saved"),
+                Redirect::to(&format!("/employees/{}", employee.id)),
+            )
+                .into_response())
         }
         Err(err) => {
             let (mut errors, form_error) = form_errors(t, err)?;
@@ -284,7 +359,8 @@ async fn save_employee(
             if let Some(message) = errors.remove("nip") {
                 errors.insert("identifier".into(), message);
             }
-            let page = employee_form_page(state, me, org_id, edit, form, errors, form_error).await?;
+            let page =
+                employee_form_page(state, me, org_id, edit, form, errors, form_error).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
         }
     }
@@ -335,7 +411,11 @@ async fn create_account(
 ) -> Result<Response, PageError> {
     me.require_admin()?;
     let t = me.t();
-    let employee = state.store().employee(id).await?.ok_or(PageError::NotFound)?;
+    let employee = state
+        .store()
+        .employee(id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let back_url = format!("/employees/{id}");
     let message_page = |heading: &str, message: String, secret: Option<String>| MessagePage {
         t,
@@ -348,18 +428,39 @@ async fn create_account(
     let username = match parse_username(&form.username) {
         Ok(name) => name,
         Err(e) => {
-            let page = message_page(t.get("account-create"), messages::account_error(t, &e), None);
+            let page = message_page(
+                t.get("account-create"),
+                messages::account_error(t, &e),
+                None,
+            );
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
         }
     };
     let role: Role = form.role.parse().unwrap_or(Role::Employee);
     let password = crate::api::one_time_password();
-    let new = NewUser { username: &username, password: &password, role, employee_id: Some(employee.id), is_demo: false };
+    let new = NewUser {
+        username: &username,
+        password: &password,
+        role,
+        employee_id: Some(employee.id),
+        is_demo: false,
+    };
     match state.store().create_user(&new).await {
         Ok(user) => {
-            audit(&state, &me, "user.create", "user", &user.id.to_string(), serde_json::json!({ "username": username, "role": role })).await;
+            audit(
+                &state,
+                &me,
+                "user.create",
+                "user",
+                &user.id.to_string(),
+                serde_json::json!({ "username": username, "role": role }),
+            )
+            .await;
             let message = t.fmt("account-created", &[("username", &username)]);
-            Ok(Html(message_page(t.get("account-create"), message, Some(password)).render()?).into_response())
+            Ok(
+                Html(message_page(t.get("account-create"), message, Some(password)).render()?)
+                    .into_response(),
+            )
         }
         Err(err) => {
             if !err.is_client_error() {
@@ -377,6 +478,9 @@ pub fn routes() -> Router<AppState> {
         .route("/people", get(people))
         .route("/employees/new", get(new_employee).post(create_employee))
         .route("/employees/{id}", get(person))
-        .route("/employees/{id}/edit", get(edit_employee).post(update_employee))
+        .route(
+            "/employees/{id}/edit",
+            get(edit_employee).post(update_employee),
+        )
         .route("/employees/{id}/account", post(create_account))
 }

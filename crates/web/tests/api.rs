@@ -1,0 +1,547 @@
+//! HTTP tests of the router on SQLite and PostgreSQL, without a socket.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serasi_domain::user::Role;
+use serasi_store::{NewUser, Store, test_both_backends};
+use serasi_web::{AppState, WebConfig, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+test_both_backends!(
+    health_ready_and_metrics,
+    api_requires_a_token,
+    employee_validation_over_api,
+    position_cycle_over_api,
+    organization_errors_over_api,
+    import_xlsx_all_or_nothing,
+    token_login_and_lockout,
+    form_login_language_and_csrf,
+    database_failure_is_opaque,
+);
+
+struct Response {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Response {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response {
+    let response = app.clone().oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Response {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn json_request(method: Method, uri: &str, token: &str, body: &Value) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+fn get(uri: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// A loaded store, the app and an administrator's API token.
+async fn setup(store: Store) -> (Router, String) {
+    store.load_reference_data().await.expect("reference data");
+    let admin = store
+        .create_user(&NewUser {
+            username: "admin",
+            password: "kata-sandi-admin",
+            role: Role::Admin,
+            employee_id: None,
+            is_demo: false,
+        })
+        .await
+        .expect("admin");
+    let (_, token) = store
+        .create_api_token(admin.id, "test")
+        .await
+        .expect("token");
+    (router(AppState::new(store, WebConfig::default())), token)
+}
+
+async fn org_id(app: &Router, token: &str, code: &str) -> String {
+    let list = send(app, get("/api/v1/organizations", token)).await.json();
+    let found = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|o| o["code"] == code)
+        .cloned();
+    found.unwrap_or_else(|| panic!("organisation {code} missing"))["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+async fn health_ready_and_metrics(store: Store) {
+    let (app, _) = setup(store).await;
+    let health = send(
+        &app,
+        Request::get("/healthz").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(health.status, StatusCode::OK);
+    let ready = send(
+        &app,
+        Request::get("/readyz").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert!(
+        ready.headers.contains_key("x-request-id"),
+        "request id echoed"
+    );
+    let metrics = send(
+        &app,
+        Request::get("/metrics").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics.body.contains("http_requests_total"),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics.body.contains("route=\"/readyz\""),
+        "route template label"
+    );
+}
+
+async fn api_requires_a_token(store: Store) {
+    let (app, _) = setup(store).await;
+    let anonymous = send(
+        &app,
+        Request::get("/api/v1/me").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.json()["error"], "unauthorized");
+    let forged = send(&app, get("/api/v1/me", "srs_nope")).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    let spec = send(
+        &app,
+        Request::get("/api/v1/openapi.json")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert_eq!(
+        spec.json()["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
+}
+
+async fn employee_validation_over_api(store: Store) {
+    let (app, token) = setup(store).await;
+    let org = org_id(&app, &token, "DISKOMINFO").await;
+    let bad =
+        json!({ "identifier": "19861326 201505 1 001", "name": "Ani", "organization_id": org });
+    let rejected = send(
+        &app,
+        json_request(Method::POST, "/api/v1/employees", &token, &bad),
+    )
+    .await;
+    assert_eq!(
+        rejected.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        rejected.body
+    );
+    assert_eq!(rejected.json()["field"], "nip");
+    assert!(
+        rejected.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("19861326"),
+        "{}",
+        rejected.body
+    );
+
+    let good = json!({ "identifier": "19860926 201505 1 001", "name": "Ani", "rank": "III/a", "organization_id": org });
+    let created = send(
+        &app,
+        json_request(Method::POST, "/api/v1/employees", &token, &good),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["rank_title"], "Penata Muda");
+
+    let duplicate = send(
+        &app,
+        json_request(Method::POST, "/api/v1/employees", &token, &good),
+    )
+    .await;
+    assert_eq!(duplicate.status, StatusCode::CONFLICT);
+    assert_eq!(duplicate.json()["field"], "nip");
+
+    let found = send(&app, get("/api/v1/employees?q=ANI", &token))
+        .await
+        .json();
+    assert_eq!(found["total"], 1);
+
+    let malformed = Request::post("/api/v1/employees")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{\"name\": "))
+        .expect("req");
+    assert_eq!(send(&app, malformed).await.status, StatusCode::BAD_REQUEST);
+}
+
+async fn position_cycle_over_api(store: Store) {
+    let (app, token) = setup(store).await;
+    let org = org_id(&app, &token, "DINKES").await;
+    let head = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            &token,
+            &json!({ "organization_id": org, "name": "Kepala Dinas" }),
+        ),
+    )
+    .await
+    .json();
+    let deputy = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            &token,
+            &json!({ "organization_id": org, "name": "Sekretaris", "parent_id": head["id"] }),
+        ),
+    )
+    .await
+    .json();
+    let uri = format!("/api/v1/positions/{}", head["id"].as_str().expect("id"));
+    let cycle = send(
+        &app,
+        json_request(
+            Method::PUT,
+            &uri,
+            &token,
+            &json!({ "organization_id": org, "name": "Kepala Dinas", "parent_id": deputy["id"] }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        cycle.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        cycle.body
+    );
+    assert_eq!(cycle.json()["field"], "parent");
+    let unchanged = send(&app, get(&uri, &token)).await.json();
+    assert_eq!(
+        unchanged["parent_id"],
+        Value::Null,
+        "failed update changed nothing"
+    );
+}
+
+async fn organization_errors_over_api(store: Store) {
+    let (app, token) = setup(store).await;
+    let unknown_parent = json!({ "code": "X", "name": "Dinas X", "kind": "agency", "parent_id": "0190f5b2-0000-7000-8000-000000000000" });
+    let r = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/organizations",
+            &token,
+            &unknown_parent,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    let regency = org_id(&app, &token, "33.22").await;
+    let bad_kind =
+        json!({ "code": "X", "name": "Dinas X", "kind": "kingdom", "parent_id": regency });
+    let r = send(
+        &app,
+        json_request(Method::POST, "/api/v1/organizations", &token, &bad_kind),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let village_under_regency =
+        json!({ "code": "X", "name": "Desa X", "kind": "village", "parent_id": regency });
+    let r = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/organizations",
+            &token,
+            &village_under_regency,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.json()["field"], "parent");
+}
+
+fn xlsx(rows: &[&[&str]]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (
+                u32::try_from(r).expect("row"),
+                u16::try_from(c).expect("col"),
+            );
+            sheet.write_string(r, c, *cell).expect("cell");
+        }
+    }
+    book.save_to_buffer().expect("xlsx")
+}
+
+fn multipart(token: &str, kind: &str, file: &[u8]) -> Request<Body> {
+    let boundary = "serasi-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{kind}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"data.xlsx\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::post("/api/v1/import")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("req")
+}
+
+async fn import_xlsx_all_or_nothing(store: Store) {
+    let (app, token) = setup(store).await;
+    let header: &[&str] = &["identifier", "name", "rank", "organization_code"];
+    let bad = xlsx(&[
+        header,
+        &["198609262015051001", "Ani", "III/a", "DISKOMINFO"],
+        &["198609262015051002", "Budi", "III/x", "DISKOMINFO"],
+        &["198609262015051003", "Cici", "II/a", "NOWHERE"],
+    ]);
+    let r = send(&app, multipart(&token, "employees", &bad)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let rows = r.json()["rows"].clone();
+    assert_eq!(rows[0]["line"], 3);
+    assert_eq!(rows[0]["column"], "rank");
+    assert_eq!(rows[1]["line"], 4);
+    assert_eq!(rows[1]["column"], "organization_code");
+    let none = send(&app, get("/api/v1/employees", &token)).await.json();
+    assert_eq!(none["total"], 0, "no partial import");
+
+    let good = xlsx(&[
+        header,
+        &["198609262015051001", "Ani", "III/a", "DISKOMINFO"],
+        &["198609262015051002", "Budi", "", "DINKES"],
+    ]);
+    let r = send(&app, multipart(&token, "employees", &good)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["created"], 2);
+
+    let garbage = send(
+        &app,
+        multipart(&token, "employees", b"PK\x03\x04not really a zip"),
+    )
+    .await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let oversized = vec![b'a'; 11 * 1024 * 1024];
+    let too_big = send(&app, multipart(&token, "employees", &oversized)).await;
+    assert_eq!(
+        too_big.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        too_big.body
+    );
+}
+
+async fn token_login_and_lockout(store: Store) {
+    let (app, _) = setup(store).await;
+    let login = |password: &str| {
+        Request::post("/api/v1/auth/token")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                json!({ "username": "admin", "password": password, "name": "cli" }).to_string(),
+            ))
+            .expect("req")
+    };
+    let ok = send(&app, login("kata-sandi-admin")).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    let token = ok.json()["token"].as_str().expect("token").to_owned();
+    assert_eq!(
+        send(&app, get("/api/v1/me", &token)).await.json()["role"],
+        "admin"
+    );
+
+    for _ in 0..5 {
+        assert_eq!(
+            send(&app, login("salah")).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = send(&app, login("kata-sandi-admin")).await;
+    assert_eq!(locked.status, StatusCode::LOCKED, "{}", locked.body);
+    assert!(
+        locked.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("WIB"),
+        "{}",
+        locked.body
+    );
+}
+
+fn form(uri: &str, body: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder =
+        Request::post(uri).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::from(body.to_owned())).expect("req")
+}
+
+async fn form_login_language_and_csrf(store: Store) {
+    let (app, _) = setup(store).await;
+    let wrong = send(&app, form("/login", "username=admin&password=salah", None)).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong.body.contains("Nama pengguna atau kata sandi salah"),
+        "Indonesian by default"
+    );
+
+    let ok = send(
+        &app,
+        form(
+            "/login",
+            "username=admin&password=kata-sandi-admin&next=%2Fdirectory",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.headers[header::LOCATION], "/directory");
+    let set_cookie = ok.headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let session = set_cookie.split(';').next().expect("pair").to_owned();
+
+    let page = send(
+        &app,
+        Request::get("/directory")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Kecamatan Tengaran"));
+    assert!(page.body.contains(">Direktori<"));
+    let english = format!("{session}; serasi_lang=en");
+    let page = send(
+        &app,
+        Request::get("/directory")
+            .header(header::COOKIE, &english)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert!(page.body.contains(">Directory<"), "English switch");
+    assert!(page.body.contains("<html lang=\"en\">"));
+
+    let open_redirect = send(
+        &app,
+        form(
+            "/login",
+            "username=admin&password=kata-sandi-admin&next=%2F%2Fevil.example",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        open_redirect.headers[header::LOCATION],
+        "/",
+        "external redirect refused"
+    );
+
+    let mut cross_site = form("/lang", "locale=en", Some(&session));
+    cross_site
+        .headers_mut()
+        .insert("sec-fetch-site", "cross-site".parse().expect("header"));
+    assert_eq!(
+        send(&app, cross_site).await.status,
+        StatusCode::FORBIDDEN,
+        "cross-site form post rejected"
+    );
+    let mut foreign_origin = form("/logout", "", Some(&session));
+    foreign_origin
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().expect("header"));
+    foreign_origin
+        .headers_mut()
+        .insert(header::HOST, "serasi.local".parse().expect("header"));
+    assert_eq!(
+        send(&app, foreign_origin).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let logout = send(&app, form("/logout", "", Some(&session))).await;
+    assert_eq!(logout.status, StatusCode::SEE_OTHER);
+    let after = send(
+        &app,
+        Request::get("/directory")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "session ended");
+}
+
+async fn database_failure_is_opaque(store: Store) {
+    let (app, token) = setup(store.clone()).await;
+    store.close().await;
+    let r = send(&app, get("/api/v1/organizations", &token)).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let request_id = r.headers["x-request-id"].to_str().expect("id").to_owned();
+    assert!(r.body.contains(&request_id), "{}", r.body);
+    assert!(
+        !r.body.to_lowercase().contains("pool"),
+        "no database detail: {}",
+        r.body
+    );
+}
