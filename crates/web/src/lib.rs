@@ -26,7 +26,8 @@ use tower_http::csrf::CsrfLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use ops::metrics_handle;
 
@@ -98,16 +99,20 @@ pub fn router(state: AppState) -> Router {
     }
     let max_body = state.config().max_body_bytes;
 
+    // Requests to the interface and API are logged at INFO; health checks
+    // and metrics scrapes only at DEBUG, so they do not flood the log.
     let app = Router::new()
         .merge(pages::routes())
         .merge(auth::routes())
         .nest("/api/v1", api::routes())
         .merge(assets::routes())
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
-        .merge(ops::routes())
+        .layer(trace_layer(Level::INFO))
+        .merge(ops::routes().layer(trace_layer(Level::DEBUG)))
         .with_state(state);
 
     app.layer(csrf)
@@ -121,13 +126,37 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(SetSensitiveHeadersLayer::new([
             axum::http::header::AUTHORIZATION,
             axum::http::header::COOKIE,
             axum::http::header::SET_COOKIE,
         ]))
+}
+
+type RequestTrace = TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request) -> tracing::Span,
+    tower_http::trace::DefaultOnRequest,
+    DefaultOnResponse,
+>;
+
+fn trace_layer(level: Level) -> RequestTrace {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request) -> tracing::Span)
+        .on_request(tower_http::trace::DefaultOnRequest::new().level(Level::DEBUG))
+        .on_response(DefaultOnResponse::new().level(level))
+}
+
+/// Answers unknown paths with 404: JSON under `/api/`, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        let t = i18n::Tr::new(i18n::Locale::default());
+        error::ApiError::not_found(t).into_response()
+    } else {
+        error::PageError::NotFound.into_response()
+    }
 }
 
 /// One span per request with the method, the route template (never the
