@@ -13,8 +13,21 @@ use serasi_store::{Backend, LoginThrottle, NewUser, Store};
 const EMPLOYEES: usize = 20_000;
 const SEARCHES: usize = 400;
 
-const FIRST: [&str; 10] = ["Agus", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gilang", "Hana", "Indra", "Joko"];
-const LAST: [&str; 10] = ["Santoso", "Wulandari", "Pratama", "Saputra", "Lestari", "Nugroho", "Rahayu", "Setiawan", "Kurniawan", "Handayani"];
+const FIRST: [&str; 10] = [
+    "Agus", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gilang", "Hana", "Indra", "Joko",
+];
+const LAST: [&str; 10] = [
+    "Santoso",
+    "Wulandari",
+    "Pratama",
+    "Saputra",
+    "Lestari",
+    "Nugroho",
+    "Rahayu",
+    "Setiawan",
+    "Kurniawan",
+    "Handayani",
+];
 const AGENCIES: [&str; 5] = ["DISKOMINFO", "DINKES", "DPU", "BAPPEDA", "SETDA"];
 
 /// A valid, unique NIP for employee `i`: birth dates 1970–1989, TMT
@@ -60,7 +73,9 @@ async fn run(store: &Store, label: &str) {
     let started = Instant::now();
     let created = match store.import_directory(ImportKind::Employees, &rows).await {
         Ok(created) => created,
-        Err(serasi_store::import::ImportError::Rows(errors)) => panic!("{} bad rows, first: {:?}", errors.len(), errors[0]),
+        Err(serasi_store::import::ImportError::Rows(errors)) => {
+            panic!("{} bad rows, first: {:?}", errors.len(), errors[0])
+        }
         Err(e) => panic!("import failed: {e}"),
     };
     let import = started.elapsed();
@@ -76,20 +91,37 @@ async fn run(store: &Store, label: &str) {
     let mut latencies = Vec::with_capacity(SEARCHES);
     for q in &queries {
         let t = Instant::now();
-        let (hits, _) = store.search_employees(q, None, 25, 0).await.expect("search");
+        let (hits, _) = store
+            .search_employees(q, None, 25, 0)
+            .await
+            .expect("search");
         latencies.push(t.elapsed());
         assert!(!hits.is_empty(), "query {q} found nothing");
     }
     latencies.sort();
 
     store
-        .create_user(&NewUser { username: "bench", password: "kata-sandi-bench", role: Role::Employee, employee_id: None, is_demo: false })
+        .create_user(&NewUser {
+            username: "bench",
+            password: "kata-sandi-bench",
+            role: Role::Employee,
+            employee_id: None,
+            is_demo: false,
+        })
         .await
         .expect("user");
     let logins = 10;
     let t = Instant::now();
     for _ in 0..logins {
-        store.authenticate("bench", "kata-sandi-bench", "bench", LoginThrottle::default()).await.expect("login");
+        store
+            .authenticate(
+                "bench",
+                "kata-sandi-bench",
+                "bench",
+                LoginThrottle::default(),
+            )
+            .await
+            .expect("login");
     }
     let login = t.elapsed() / logins;
 
@@ -107,7 +139,10 @@ async fn main() {
     println!("{EMPLOYEES} employees, {SEARCHES} searches (25 per page, with total count)");
     println!("| backend | import | search p50 | search p95 | password login |");
     println!("|---|---|---|---|---|");
-    for (backend, label) in [(Backend::Sqlite, "SQLite"), (Backend::Postgres, "PostgreSQL")] {
+    for (backend, label) in [
+        (Backend::Sqlite, "SQLite"),
+        (Backend::Postgres, "PostgreSQL"),
+    ] {
         let db = TestDb::new(backend).await;
         run(&db.store, label).await;
         db.finish().await;
