@@ -314,7 +314,21 @@ describe('directory in the browser', { timeout: 5 * 60_000 }, () => {
     await form.locator('input[name=password]').fill(credentials.password);
     await clickAndWaitForLoad(page, form.locator('button[type=submit]'));
 
-    assert.equal(new URL(page.url()).pathname, '/', 'signing in leads to the home page /');
+    assert.equal(
+      new URL(page.url()).pathname,
+      '/account',
+      'a one-time password leads to the account page to choose a new one',
+    );
+    assert.match(await page.locator('.flash').innerText(), /sekali pakai/, 'the page says why');
+  });
+
+  step('admin replaces the one-time password', async () => {
+    const form = page.locator('form[action="/account/password"]');
+    await form.locator('input[name=current]').fill(credentials.password);
+    await form.locator('input[name=new_password]').fill('kata-sandi-baru-admin');
+    await clickAndWaitForLoad(page, form.locator('button[type=submit]'));
+
+    assert.equal(new URL(page.url()).pathname, '/', 'after the change the home page / opens');
     assert.ok((await headingText(page)).length > 0, 'the home page has a non-empty h1');
   });
 

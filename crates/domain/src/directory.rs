@@ -121,6 +121,14 @@ pub enum DirectoryError {
     Code(String),
     #[error("invalid rank {0:?}: expected a golongan from I/a to IV/e, such as III/a")]
     Rank(String),
+    #[error(
+        "unknown organisation kind {0:?}; expected regency, agency, unit, district, village or urban_village"
+    )]
+    Kind(String),
+    #[error("unknown identifier kind {0:?}; expected nip or village")]
+    IdentifierKind(String),
+    #[error("{field} contains a control character")]
+    ControlCharacter { field: &'static str },
 }
 
 impl DirectoryError {
@@ -128,24 +136,38 @@ impl DirectoryError {
     pub fn field(&self) -> &'static str {
         match self {
             DirectoryError::Required { field } | DirectoryError::TooLong { field, .. } => field,
-            DirectoryError::Nip(_) => "nip",
+            // The NIP is entered in the identifier field of forms and files.
+            DirectoryError::Nip(_) | DirectoryError::IdentifierKind(_) => "identifier",
             DirectoryError::Placement { .. } => "parent",
             DirectoryError::VillageId(_) => "identifier",
             DirectoryError::Email(_) => "email",
             DirectoryError::Phone(_) => "phone",
             DirectoryError::Code(_) => "code",
             DirectoryError::Rank(_) => "rank",
+            DirectoryError::Kind(_) => "kind",
+            DirectoryError::ControlCharacter { field } => field,
         }
     }
 }
 
-/// Trims `value` and checks it is present and at most `max` characters.
+/// Rejects control characters such as NUL, which no name or address
+/// needs and which PostgreSQL cannot store in text.
+fn check_no_control(field: &'static str, value: &str) -> Result<(), DirectoryError> {
+    if value.chars().any(char::is_control) {
+        return Err(DirectoryError::ControlCharacter { field });
+    }
+    Ok(())
+}
+
+/// Trims `value` and checks it is present, at most `max` characters and
+/// free of control characters.
 pub fn required_text(
     field: &'static str,
     value: &str,
     max: usize,
 ) -> Result<String, DirectoryError> {
     let trimmed = value.trim();
+    check_no_control(field, trimmed)?;
     if trimmed.is_empty() {
         return Err(DirectoryError::Required { field });
     }
@@ -164,7 +186,10 @@ pub fn optional_text(
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) if v.chars().count() > max => Err(DirectoryError::TooLong { field, max }),
-        Some(v) => Ok(Some(v.to_owned())),
+        Some(v) => {
+            check_no_control(field, v)?;
+            Ok(Some(v.to_owned()))
+        }
     }
 }
 
@@ -211,6 +236,7 @@ impl EmployeeIdentifier {
     /// Parses an identifier of the given kind (`nip` or `village`).
     pub fn parse(kind: &str, value: &str) -> Result<Self, DirectoryError> {
         match kind {
+            "nip" => Ok(EmployeeIdentifier::Nip(Nip::parse(value)?)),
             "village" => {
                 let v = value.trim();
                 if v.is_empty() || v.len() > 32 || !v.chars().all(is_code_char) {
@@ -218,7 +244,7 @@ impl EmployeeIdentifier {
                 }
                 Ok(EmployeeIdentifier::Village(v.to_owned()))
             }
-            _ => Ok(EmployeeIdentifier::Nip(Nip::parse(value)?)),
+            other => Err(DirectoryError::IdentifierKind(other.to_owned())),
         }
     }
 }
@@ -230,6 +256,7 @@ pub fn parse_email(value: Option<&str>) -> Result<Option<String>, DirectoryError
         return Ok(None);
     };
     let bad = || DirectoryError::Email(v.to_owned());
+    check_no_control("email", v)?;
     let (local, domain) = v.split_once('@').ok_or_else(bad)?;
     let valid = !local.is_empty()
         && domain.contains('.')
@@ -297,10 +324,25 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_rejected() {
+        assert_eq!(
+            required_text("name", "ad\u{0}min", 50),
+            Err(DirectoryError::ControlCharacter { field: "name" })
+        );
+        assert!(optional_text("address", Some("Jl.\u{7}"), 50).is_err());
+        assert!(parse_email(Some("a\u{0}@b.id")).is_err());
+        assert_eq!(required_text("name", " Ani ", 50), Ok("Ani".into()));
+    }
+
+    #[test]
     fn village_identifier() {
         assert!(EmployeeIdentifier::parse("village", "NIPD-2001/07").is_ok());
         assert!(EmployeeIdentifier::parse("village", "").is_err());
         assert!(EmployeeIdentifier::parse("village", "a b").is_err());
+        assert_eq!(
+            EmployeeIdentifier::parse("robot", "198609262015051001"),
+            Err(DirectoryError::IdentifierKind("robot".into()))
+        );
         assert!(matches!(
             EmployeeIdentifier::parse("nip", "123"),
             Err(DirectoryError::Nip(NipError::Length(3)))
@@ -369,10 +411,12 @@ pub struct OrganizationFields {
 
 impl OrganizationInput {
     pub fn validate(&self) -> Result<OrganizationFields, DirectoryError> {
-        let kind = self
-            .kind
-            .parse::<OrganizationKind>()
-            .map_err(|_| DirectoryError::Required { field: "kind" })?;
+        let kind = match self.kind.trim() {
+            "" => return Err(DirectoryError::Required { field: "kind" }),
+            text => text
+                .parse::<OrganizationKind>()
+                .map_err(|_| DirectoryError::Kind(text.to_owned()))?,
+        };
         Ok(OrganizationFields {
             code: parse_org_code(self.code.as_deref().unwrap_or_default())?,
             name: required_text("name", &self.name, 200)?,

@@ -25,6 +25,8 @@ pub enum NipError {
     TmtMonth(String),
     #[error("NIP's TMT {tmt} is less than 15 years after the birth date {birth}")]
     TmtTooEarly { birth: String, tmt: String },
+    #[error("NIP's birth date {0} or TMT {1} lies in the future")]
+    Future(String, String),
     #[error("NIP digit 15 must be 1 (male) or 2 (female), found {0}")]
     Gender(char),
     #[error("NIP's serial (last 3 digits) must be between 001 and 999")]
@@ -40,6 +42,7 @@ impl NipError {
             NipError::BirthDate(_) => "nip-birth-date",
             NipError::TmtMonth(_) => "nip-tmt",
             NipError::TmtTooEarly { .. } => "nip-tmt-early",
+            NipError::Future(..) => "nip-future",
             NipError::Gender(_) => "nip-gender",
             NipError::Serial => "nip-serial",
         }
@@ -57,7 +60,15 @@ pub enum Gender {
 const MIN_BIRTH_YEAR: i32 = 1930;
 
 impl Nip {
+    /// Parses and validates a NIP against today's date in WIB.
     pub fn parse(input: &str) -> Result<Self, NipError> {
+        Self::parse_on(input, crate::wib::today())
+    }
+
+    /// Parses and validates a NIP as of `today`: the birth date must be
+    /// past, and the TMT at most one year ahead, since appointments are
+    /// decreed before they start.
+    pub fn parse_on(input: &str, today: Date) -> Result<Self, NipError> {
         let digits: String = input.chars().filter(|c| !c.is_whitespace()).collect();
         if !digits.chars().all(|c| c.is_ascii_digit()) {
             return Err(NipError::NotDigits);
@@ -77,6 +88,14 @@ impl Nip {
                 birth: digits[0..8].to_owned(),
                 tmt: digits[8..14].to_owned(),
             });
+        }
+
+        let latest_tmt = (today.year() + 1, u8::from(today.month()));
+        if birth > today || tmt > latest_tmt {
+            return Err(NipError::Future(
+                digits[0..8].to_owned(),
+                digits[8..14].to_owned(),
+            ));
         }
 
         let gender = digits.as_bytes()[14];
@@ -167,6 +186,19 @@ mod tests {
     fn female_and_leap_day() {
         let nip = Nip::parse("198802292012032003").expect("29 Feb 1988 exists");
         assert_eq!(nip.gender(), Gender::Female);
+    }
+
+    #[test]
+    fn future_dates_rejected() {
+        let today = Date::from_calendar_date(2026, Month::December, 4).expect("date");
+        let future = |nip: &str| matches!(Nip::parse_on(nip, today), Err(NipError::Future(..)));
+        assert!(future("203001012046051001"), "born in 2030");
+        assert!(future("198609262099051001"), "TMT in 2099");
+        assert!(
+            Nip::parse_on("198609262027121001", today).is_ok(),
+            "TMT within a year"
+        );
+        assert!(future("198609262028011001"), "TMT more than a year ahead");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serasi_domain::user::{Role, parse_username};
 use serasi_store::import::{ImportError, ImportKind};
-use serasi_store::{NewUser, Store};
+use serasi_store::{NewUser, PasswordChange, Store};
 use serasi_web::{AppState, WebConfig};
 
 use crate::config::Config;
@@ -13,7 +13,7 @@ use crate::open_store;
 
 /// Loads the shipped reference data and logs each defect found in it. A
 /// second load adds nothing and so reports nothing.
-pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
+pub async fn load_reference(store: &Store) -> anyhow::Result<serasi_store::LoadReport> {
     let report = store.load_reference_data().await?;
     for warning in &report.warnings {
         tracing::warn!(%warning, "reference data defect");
@@ -26,7 +26,7 @@ pub async fn load_reference(store: &Store) -> anyhow::Result<()> {
             "reference data loaded"
         );
     }
-    Ok(())
+    Ok(report)
 }
 
 /// Creates the `admin` account on an empty database and prints its
@@ -42,8 +42,14 @@ async fn create_first_admin(store: &Store) -> anyhow::Result<bool> {
         role: Role::Admin,
         employee_id: None,
         is_demo: false,
+        must_change_password: true,
     };
-    store.create_user(&new).await?;
+    match store.create_user(&new).await {
+        Ok(_) => {}
+        // Another server sharing the database created it a moment ago.
+        Err(serasi_store::StoreError::Duplicate { .. }) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
     println!("Serasi first start: the administrator account was created.");
     println!("  username: admin");
     println!("  password: {password}");
@@ -67,6 +73,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         session_lifetime: std::time::Duration::from_secs(config.session_hours * 3600),
         secure_cookies: config.secure_cookies,
         max_body_bytes: config.max_upload_mb * 1024 * 1024,
+        trust_forwarded_for: config.trust_forwarded_for,
         trusted_origins: Some(config.public_url.trim().trim_end_matches('/').to_owned())
             .filter(|u| !u.is_empty())
             .into_iter()
@@ -116,7 +123,9 @@ pub async fn reset_password(store: &Store, username: &str) -> anyhow::Result<()>
         bail!("no account named {username:?}");
     };
     let password = serasi_web::api::one_time_password();
-    store.set_password(user.id, &password).await?;
+    store
+        .set_password(user.id, &password, PasswordChange::Reset)
+        .await?;
     store
         .audit(
             None,
@@ -158,6 +167,7 @@ pub async fn create_user(
         role,
         employee_id,
         is_demo: false,
+        must_change_password: true,
     };
     let user = store.create_user(&new).await?;
     store

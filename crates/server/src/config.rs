@@ -30,6 +30,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest upload, in megabytes.
     pub max_upload_mb: usize,
+    /// Take the client address from `X-Forwarded-For` (for the login
+    /// throttle); turn on only behind a reverse proxy that sets it.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -44,6 +47,7 @@ impl Default for Config {
             session_hours: 12,
             secure_cookies: false,
             max_upload_mb: 10,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -102,6 +106,9 @@ impl Config {
         if let Some(v) = get("SERASI_SECURE_COOKIES") {
             self.secure_cookies = parse_bool("SERASI_SECURE_COOKIES", &v)?;
         }
+        if let Some(v) = get("SERASI_TRUST_FORWARDED_FOR") {
+            self.trust_forwarded_for = parse_bool("SERASI_TRUST_FORWARDED_FOR", &v)?;
+        }
         if let Some(v) = get("SERASI_MAX_UPLOAD_MB") {
             self.max_upload_mb = v.trim().parse().with_context(|| {
                 format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes")
@@ -134,7 +141,13 @@ impl Config {
             || url.starts_with("postgres://")
             || url.starts_with("postgresql://"))
         {
-            let scheme = url.split(':').next().unwrap_or_default();
+            // The value is not echoed: it may be a connection string with
+            // a password in it.
+            let scheme = url
+                .split_once("://")
+                .map(|(scheme, _)| scheme)
+                .filter(|s| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '+'))
+                .unwrap_or("(none)");
             bail!(
                 "database URL scheme {scheme:?} is not supported; use sqlite:PATH or postgres://USER@HOST/DB"
             );
@@ -178,8 +191,9 @@ pub fn mask_url_password(url: &str) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|pair| {
-                    if pair.starts_with("password=") {
-                        "password=***".to_owned()
+                    let key = pair.split('=').next().unwrap_or_default();
+                    if key.to_ascii_lowercase().contains("password") {
+                        format!("{key}=***")
                     } else {
                         pair.to_owned()
                     }
@@ -231,6 +245,12 @@ mod tests {
         };
         let err = config.check().expect_err("mysql is not supported");
         assert!(err.to_string().contains("\"mysql\""), "{err}");
+        let keywords = Config {
+            database_url: "host=db user=u password=secret".into(),
+            ..Config::default()
+        };
+        let err = keywords.check().expect_err("keyword form is not supported");
+        assert!(!err.to_string().contains("secret"), "{err}");
     }
 
     #[test]
@@ -253,6 +273,10 @@ mod tests {
         assert_eq!(
             mask_url_password("sqlite:data/serasi.sqlite"),
             "sqlite:data/serasi.sqlite"
+        );
+        assert_eq!(
+            mask_url_password("postgres://db/x?sslpassword=k&sslmode=require"),
+            "postgres://db/x?sslpassword=***&sslmode=require"
         );
         let config = Config {
             database_url: "postgres://serasi:s3cret@db/serasi".into(),

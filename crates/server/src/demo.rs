@@ -6,7 +6,7 @@ use anyhow::Context;
 use serasi_domain::PositionId;
 use serasi_domain::directory::{EmployeeInput, PositionFields};
 use serasi_domain::user::Role;
-use serasi_store::{NewUser, Store};
+use serasi_store::{NewUser, PasswordChange, Store};
 
 /// One fictional person: where they work, the post they hold, who that
 /// post reports to (by post name) and their login.
@@ -134,31 +134,31 @@ const STAFF: [DemoPerson; 14] = [
         role: Role::Clerk,
     },
     DemoPerson {
-        org_code: "33.22.02.2012",
+        org_code: "33.22.02.2009",
         position: "Kepala Desa Karangduren",
         reports_to: None,
         name: "Suparno (demo)",
-        identifier: "DEMO-KD-2012-01",
+        identifier: "DEMO-KD-2009-01",
         rank: None,
         username: "demo.kades.karangduren",
         role: Role::Employee,
     },
     DemoPerson {
-        org_code: "33.22.02.2012",
+        org_code: "33.22.02.2009",
         position: "Sekretaris Desa Karangduren",
         reports_to: Some("Kepala Desa Karangduren"),
         name: "Siti Munawaroh (demo)",
-        identifier: "DEMO-KD-2012-02",
+        identifier: "DEMO-KD-2009-02",
         rank: None,
         username: "demo.sekdes.karangduren",
         role: Role::Clerk,
     },
     DemoPerson {
-        org_code: "33.22.02.2001",
+        org_code: "33.22.02.2005",
         position: "Kepala Desa Tengaran",
         reports_to: None,
         name: "Joko Susilo (demo)",
-        identifier: "DEMO-KD-2001-01",
+        identifier: "DEMO-KD-2005-01",
         rank: None,
         username: "demo.kades.tengaran",
         role: Role::Employee,
@@ -235,7 +235,10 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
 
     for (username, role, _, employee_id) in &logins {
         match store.user_by_username(username).await? {
-            Some(user) => store.set_password(user.id, &password).await?,
+            Some(user) => {
+                let change = PasswordChange::ByOwner { keep_session: None };
+                store.set_password(user.id, &password, change).await?
+            }
             None => {
                 let new = NewUser {
                     username,
@@ -243,6 +246,7 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
                     role: *role,
                     employee_id: *employee_id,
                     is_demo: true,
+                    must_change_password: false,
                 };
                 store.create_user(&new).await?;
             }

@@ -20,7 +20,7 @@ use crate::config::Config;
 
 /// Serasi, an e-Office for a regency government and its villages.
 #[derive(Parser)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, after_help = SETTINGS_HELP)]
 struct Cli {
     /// TOML configuration file; its settings are overridden by SERASI_*
     /// environment variables.
@@ -31,9 +31,24 @@ struct Cli {
     command: Command,
 }
 
+const SETTINGS_HELP: &str = "\
+Settings (environment variables override the --config file):
+  SERASI_DATA_DIR            folder for the SQLite database and files [serasi-data]
+  SERASI_BIND                listen address [127.0.0.1:8080]
+  DATABASE_URL               sqlite:PATH or postgres://USER:PASSWORD@HOST/DB [SQLite in the data folder]
+  SERASI_LOG_FORMAT          text or json [text]
+  SERASI_LOG_LEVEL           tracing filter [info,sqlx=warn]
+  SERASI_PUBLIC_URL          public origin behind a reverse proxy, trusted for form posts
+  SERASI_SESSION_HOURS       login session lifetime in hours, 1 to 720 [12]
+  SERASI_SECURE_COOKIES      mark cookies Secure (behind HTTPS) [false]
+  SERASI_MAX_UPLOAD_MB       largest request body in MB [10]
+  SERASI_TRUST_FORWARDED_FOR take client addresses from X-Forwarded-For [false]
+Run `serasi config` to see the effective settings.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Start the web server (migrates the database and loads reference data first).
+    #[command(after_help = SETTINGS_HELP)]
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -99,13 +114,53 @@ fn init_logging(config: &Config) {
     }
 }
 
-/// Creates the data folder and opens the configured database.
+/// Creates the data folder, checks it is writable and opens the
+/// configured database.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(config.data_dir.join("files"))
-        .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
-    let store = Store::connect(&config.database_url()).await?;
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir.join("files"))
+        .with_context(|| format!("cannot create data folder {}", dir.display()))?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("data folder {} is not writable", dir.display()))?;
+    std::fs::remove_file(&probe).ok();
+    let url = config.database_url();
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        create_private_file(std::path::Path::new(path.split('?').next().unwrap_or(path)))?;
+    }
+    let store = Store::connect(&url).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// Creates an empty SQLite file readable only by its owner, so the
+/// database (password hashes, TOTP secrets) is not world-readable.
+/// An existing file keeps its permissions.
+fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if !parent.is_dir() {
+        anyhow::bail!(
+            "cannot create SQLite database {}: folder {} does not exist",
+            path.display(),
+            parent.display()
+        );
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).with_context(|| {
+        format!(
+            "cannot create SQLite database {}; check that its folder is writable",
+            path.display()
+        )
+    })?;
+    Ok(())
 }
 
 #[tokio::main]
@@ -121,14 +176,36 @@ async fn main() -> std::process::ExitCode {
     if !matches!(cli.command, Command::Config) {
         init_logging(&config);
     }
+    install_panic_hook();
+    let is_server = matches!(cli.command, Command::Serve);
     match run(cli.command, config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "serasi failed");
-            eprintln!("serasi: {e:#}");
+            // A server reports through its log (which may be JSON); other
+            // commands print the error once for the person at the terminal.
+            if is_server {
+                tracing::error!(error = format!("{e:#}"), "serasi failed");
+            } else {
+                eprintln!("serasi: {e:#}");
+            }
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Reports panics through the log, inside the current request's span, so
+/// a JSON log stays JSON and the panic carries the request id.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map(ToString::to_string).unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%location, %message, "panic");
+    }));
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
@@ -145,7 +222,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Import(ImportCommand::Reference) => {
             let store = open_store(&config).await?;
-            bootstrap::load_reference(&store).await
+            let report = bootstrap::load_reference(&store).await?;
+            println!(
+                "Reference data: {} organisations and {} classification codes added, {} defects reported.",
+                report.organizations_added,
+                report.classifications_added,
+                report.warnings.len()
+            );
+            Ok(())
         }
         Command::Import(ImportCommand::Directory { kind, file }) => {
             let kind: ImportKind = kind.parse().map_err(anyhow::Error::msg)?;

@@ -23,6 +23,9 @@ pub struct User {
     pub employee_id: Option<EmployeeId>,
     pub locale: String,
     pub totp_enabled: bool,
+    /// Set for one-time passwords: the user must choose a new password
+    /// before doing anything else.
+    pub must_change_password: bool,
     pub is_demo: bool,
     #[serde(skip)]
     password_hash: String,
@@ -56,6 +59,20 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub employee_id: Option<EmployeeId>,
     pub is_demo: bool,
+    /// The password is a one-time password that must be replaced at the
+    /// next login.
+    pub must_change_password: bool,
+}
+
+/// Who sets a new password, which decides what else ends with the old one.
+#[derive(Clone, Copy, Debug)]
+pub enum PasswordChange<'a> {
+    /// The user chose it; their current session (if any) stays open and
+    /// their API tokens keep working.
+    ByOwner { keep_session: Option<&'a str> },
+    /// An administrator set a one-time password, for instance because the
+    /// account may be compromised.
+    Reset,
 }
 
 /// A logged-in browser session.
@@ -128,6 +145,7 @@ struct UserRow {
     totp_secret: Option<String>,
     locked_until: Option<i64>,
     is_demo: bool,
+    must_change_password: bool,
 }
 
 impl UserRow {
@@ -146,12 +164,13 @@ impl UserRow {
             password_hash: self.password_hash,
             locked_until: self.locked_until,
             is_demo: self.is_demo,
+            must_change_password: self.must_change_password,
         })
     }
 }
 
-const USER_COLUMNS: &str =
-    "id, username, password_hash, role, employee_id, locale, totp_secret, locked_until, is_demo";
+const USER_COLUMNS: &str = "id, username, password_hash, role, employee_id, locale, totp_secret, \
+     locked_until, is_demo, must_change_password";
 
 /// Returns a fresh random secret as 64 hex characters (256 bits).
 pub fn random_secret() -> String {
@@ -220,8 +239,9 @@ both_backends! {
         let id = UserId::new();
         let now = now_ms();
         sqlx::query(
-            "INSERT INTO users (id, username, password_hash, role, employee_id, is_demo, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "INSERT INTO users (id, username, password_hash, role, employee_id, is_demo, \
+             must_change_password, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(id.as_uuid())
         .bind(new.username)
@@ -229,6 +249,7 @@ both_backends! {
         .bind(new.role.as_str())
         .bind(new.employee_id.map(|e| e.as_uuid()))
         .bind(new.is_demo)
+        .bind(new.must_change_password)
         .bind(now)
         .execute(&mut *conn)
         .await
@@ -326,31 +347,75 @@ impl Store {
             .await)?)
     }
 
-    /// Replaces the password, clears any lockout and ends every session
-    /// and API token of the account.
-    pub async fn set_password(&self, id: UserId, password: &str) -> Result<(), StoreError> {
+    /// Replaces the password and clears any lockout. Other sessions end;
+    /// a reset also ends every session, revokes every API token and makes
+    /// the new one-time password expire at the next login.
+    pub async fn set_password(
+        &self,
+        id: UserId,
+        password: &str,
+        change: PasswordChange<'_>,
+    ) -> Result<(), StoreError> {
         let hash = hash_password(password).await?;
         let now = now_ms();
+        let (kept, must_change, revoke_tokens) = match change {
+            PasswordChange::ByOwner { keep_session } => (
+                keep_session.map(sha256_hex).unwrap_or_default(),
+                false,
+                false,
+            ),
+            PasswordChange::Reset => (String::new(), true, true),
+        };
         crate::write!(self, |pool| {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(
-                "UPDATE users SET password_hash = $2, password_changed_at = $3, failed_logins = 0, locked_until = NULL WHERE id = $1",
+                "UPDATE users SET password_hash = $2, password_changed_at = $3, failed_logins = 0, \
+                 locked_until = NULL, must_change_password = $4 WHERE id = $1",
             )
             .bind(id.as_uuid())
             .bind(&hash)
             .bind(now)
+            .bind(must_change)
             .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
                 return Err(StoreError::not_found("user", id));
             }
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
                 .bind(id.as_uuid())
+                .bind(&kept)
                 .execute(&mut *tx)
                 .await?;
+            if revoke_tokens {
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(id.as_uuid())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// Accepts the TOTP time step `step` for `user` once: a later login with
+    /// a code of the same or an earlier step is rejected, so an observed
+    /// code cannot be replayed.
+    pub async fn accept_totp_step(&self, user: UserId, step: i64) -> Result<bool, StoreError> {
+        let done = crate::write!(self, |pool| {
+            sqlx::query(
+                "UPDATE users SET totp_last_step = $2 WHERE id = $1 \
+                 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(user.as_uuid())
+            .bind(step)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
     }
 
     pub async fn verify_user_password(&self, user: &User, password: &str) -> bool {
@@ -376,9 +441,12 @@ impl Store {
             });
             return Err(LoginError::RateLimited { retry_after_ms });
         }
-        let user = self
-            .user_by_username(&username.trim().to_lowercase())
-            .await?;
+        // A name that cannot exist is not looked up, so control characters
+        // never reach the database, but it still costs a hash and counts.
+        let user = match serasi_domain::user::parse_username(username) {
+            Ok(name) => self.user_by_username(&name).await?,
+            Err(_) => None,
+        };
         if let Some(until) = user
             .as_ref()
             .and_then(|u| u.locked_until)

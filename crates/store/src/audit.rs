@@ -11,10 +11,23 @@ use crate::{Store, StoreError, now_ms};
 pub struct AuditEntry {
     pub at: i64,
     pub actor_id: Option<UserId>,
+    /// The actor's username; `None` for the command line or a deleted account.
+    pub actor_username: Option<String>,
     pub action: String,
     pub entity: String,
     pub entity_id: String,
     pub detail: serde_json::Value,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    at: i64,
+    actor_id: Option<Uuid>,
+    actor_username: Option<String>,
+    action: String,
+    entity: String,
+    entity_id: String,
+    detail: String,
 }
 
 impl Store {
@@ -52,29 +65,28 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<(i64, Option<Uuid>, String, String, String, String)> =
-            crate::read!(self, |pool| {
-                sqlx::query_as(
-                    "SELECT at, actor_id, action, entity, entity_id, detail FROM audit_log \
-                 ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
-                )
-                .bind(limit)
-                .bind(offset)
-                .fetch_all(pool)
-                .await
-            })?;
+        let rows: Vec<AuditRow> = crate::read!(self, |pool| {
+            sqlx::query_as(
+                "SELECT a.at, a.actor_id, u.username AS actor_username, a.action, a.entity, \
+                 a.entity_id, a.detail FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
+                 ORDER BY a.at DESC, a.id DESC LIMIT $1 OFFSET $2",
+            )
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(pool)
+            .await
+        })?;
         Ok(rows
             .into_iter()
-            .map(
-                |(at, actor, action, entity, entity_id, detail)| AuditEntry {
-                    at,
-                    actor_id: actor.map(UserId::from_uuid),
-                    action,
-                    entity,
-                    entity_id,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-                },
-            )
+            .map(|row| AuditEntry {
+                at: row.at,
+                actor_id: row.actor_id.map(UserId::from_uuid),
+                actor_username: row.actor_username,
+                action: row.action,
+                entity: row.entity,
+                entity_id: row.entity_id,
+                detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+            })
             .collect())
     }
 }

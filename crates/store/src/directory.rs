@@ -12,7 +12,7 @@ use serasi_domain::{EmployeeId, OrganizationId, PositionId};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::unique_as;
+use crate::error::{Conflict, holder_taken, unique_as};
 use crate::{Store, StoreError, both_backends, now_ms, rd, tx};
 
 #[derive(sqlx::FromRow)]
@@ -284,10 +284,7 @@ both_backends! {
                     .parse()
                     .map_err(|_| StoreError::Corrupt(format!("organisation kind {child:?}")))?;
                 if !kind.may_sit_under(Some(fields.kind)) {
-                    return Err(StoreError::Conflict(format!(
-                        "cannot change the kind to {}: it has a child of kind {kind}",
-                        fields.kind
-                    )));
+                    return Err(Conflict::KindChange { kind: fields.kind, child: kind }.into());
                 }
             }
         }
@@ -320,9 +317,7 @@ both_backends! {
         .fetch_one(&mut *conn)
         .await?;
         if uses > 0 {
-            return Err(StoreError::Conflict(
-                "the organisation still has sub-organisations, positions or employees; move or delete them first".into(),
-            ));
+            return Err(Conflict::OrganizationInUse.into());
         }
         let done = sqlx::query("DELETE FROM organizations WHERE id = $1")
             .bind(id.as_uuid())
@@ -420,7 +415,7 @@ both_backends! {
         .bind(now)
         .execute(&mut *conn)
         .await
-        .map_err(unique_as("holder_id", &fields.holder_id.map(|h| h.to_string()).unwrap_or_default()))?;
+        .map_err(holder_taken)?;
         position_by_id(conn, id)
             .await?
             .ok_or_else(|| StoreError::not_found("position", id))
@@ -448,7 +443,7 @@ both_backends! {
         .bind(now_ms())
         .execute(&mut *conn)
         .await
-        .map_err(unique_as("holder_id", &fields.holder_id.map(|h| h.to_string()).unwrap_or_default()))?;
+        .map_err(holder_taken)?;
         position_by_id(conn, id)
             .await?
             .ok_or_else(|| StoreError::not_found("position", id))
@@ -512,7 +507,6 @@ both_backends! {
         }
         let id = EmployeeId::new();
         let now = now_ms();
-        let identifier_field = fields.identifier.kind();
         sqlx::query(
             "INSERT INTO employees (id, identifier_kind, identifier, name, name_folded, rank, email, phone, \
              organization_id, is_demo, created_at, updated_at) \
@@ -531,7 +525,7 @@ both_backends! {
         .bind(now)
         .execute(&mut *conn)
         .await
-        .map_err(unique_as(if identifier_field == "nip" { "nip" } else { "identifier" }, fields.identifier.value()))?;
+        .map_err(unique_as("identifier", fields.identifier.value()))?;
         employee_by_id(conn, id)
             .await?
             .ok_or_else(|| StoreError::not_found("employee", id))
@@ -545,7 +539,6 @@ both_backends! {
         if org_by_id(conn, fields.organization_id).await?.is_none() {
             return Err(StoreError::not_found("organisation", fields.organization_id));
         }
-        let identifier_field = fields.identifier.kind();
         let done = sqlx::query(
             "UPDATE employees SET identifier_kind = $2, identifier = $3, name = $4, name_folded = $5, \
              rank = $6, email = $7, phone = $8, organization_id = $9, updated_at = $10 WHERE id = $1",
@@ -562,7 +555,7 @@ both_backends! {
         .bind(now_ms())
         .execute(&mut *conn)
         .await
-        .map_err(unique_as(if identifier_field == "nip" { "nip" } else { "identifier" }, fields.identifier.value()))?;
+        .map_err(unique_as("identifier", fields.identifier.value()))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("employee", id));
         }
@@ -578,7 +571,7 @@ both_backends! {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<EmployeeHit>, i64), StoreError> {
-        let folded = fold(query.trim());
+        let folded: String = fold(query.trim()).chars().filter(|c| !c.is_control()).collect();
         let contains = format!("%{}%", like_escape(&folded));
         let digits: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
         let prefix = format!("{}%", like_escape(&digits));

@@ -1,18 +1,41 @@
-use serasi_domain::directory::DirectoryError;
+use serasi_domain::directory::{DirectoryError, OrganizationKind};
 use serasi_domain::tree::TreeError;
 
-/// Errors of the storage layer. Variants other than `Database`, `Migrate`
-/// and `Open` describe bad input and map to 4xx answers.
+/// A change that contradicts data already stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    #[error(
+        "the organisation still has sub-organisations, positions or employees; move or delete them first"
+    )]
+    OrganizationInUse,
+    #[error(
+        "cannot change the kind to {kind}: a sub-organisation of kind {child} may not sit under it"
+    )]
+    KindChange {
+        kind: OrganizationKind,
+        child: OrganizationKind,
+    },
+    #[error("the employee already holds another position")]
+    HolderTaken,
+    #[error("the position {0:?} already has a holder")]
+    PositionFilled(String),
+}
+
+/// Errors of the storage layer. Variants other than `Database`, `Migrate`,
+/// `Open`, `UnsupportedUrl`, `PendingMigrations`, `Corrupt` and `Hash`
+/// describe bad input and map to 4xx answers.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("unsupported database URL scheme {0:?}: use sqlite:PATH or postgres://USER@HOST/DB")]
-    UnsupportedUrl(String),
+    #[error("unsupported database URL: it must start with sqlite: or postgres://")]
+    UnsupportedUrl,
     #[error("cannot open SQLite database {path}: {reason}")]
     Open { path: String, reason: String },
+    /// The driver's message is part of the text and not a separate source,
+    /// so an error chain prints it once.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
     #[error("database schema is not up to date; run `serasi migrate`")]
     PendingMigrations,
     #[error("{entity} {id} not found")]
@@ -23,12 +46,24 @@ pub enum StoreError {
     Invalid(#[from] DirectoryError),
     #[error("invalid parent: {0}")]
     Tree(#[from] TreeError),
-    #[error("{0}")]
-    Conflict(String),
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("password hashing failed: {0}")]
     Hash(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Database(err)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(err)
+    }
 }
 
 impl StoreError {
@@ -46,7 +81,7 @@ impl StoreError {
             StoreError::Database(_)
                 | StoreError::Migrate(_)
                 | StoreError::Open { .. }
-                | StoreError::UnsupportedUrl(_)
+                | StoreError::UnsupportedUrl
                 | StoreError::PendingMigrations
                 | StoreError::Corrupt(_)
                 | StoreError::Hash(_)
@@ -65,6 +100,15 @@ pub(crate) fn unique_as(
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Duplicate { field, value }
         }
+        _ => StoreError::Database(err),
+    }
+}
+
+/// Maps a unique-constraint violation on a position's holder to
+/// [`Conflict::HolderTaken`].
+pub(crate) fn holder_taken(err: sqlx::Error) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => Conflict::HolderTaken.into(),
         _ => StoreError::Database(err),
     }
 }

@@ -89,7 +89,8 @@ pub enum RowProblem {
     Duplicate { value: String },
     NotFound { what: &'static str, value: String },
     Ambiguous { what: &'static str, value: String },
-    Rejected(String),
+    Conflict(crate::Conflict),
+    Tree(serasi_domain::tree::TreeError),
 }
 
 /// A row error: line, column and reason.
@@ -137,8 +138,8 @@ fn classify(line: usize, default_column: &str, err: StoreError) -> Result<RowErr
             what: entity,
             value: id,
         },
-        StoreError::Tree(e) => RowProblem::Rejected(e.to_string()),
-        StoreError::Conflict(msg) => RowProblem::Rejected(msg),
+        StoreError::Tree(e) => RowProblem::Tree(e),
+        StoreError::Conflict(c) => RowProblem::Conflict(c),
         other => return Err(other),
     };
     Ok(row_error(line, default_column, problem))
@@ -203,10 +204,21 @@ both_backends! {
         };
         let parent_id = match row.get("parent_position") {
             None => None,
-            Some(name) => match resolve_position(conn, row.line, "parent_position", org, name).await? {
-                Ok(id) => Some(id),
-                Err(e) => return Ok(Err(e)),
-            },
+            Some(name) => {
+                // Like the form, a parent may be in the same organisation or
+                // in the one above it (a unit head reports to the agency head).
+                let own = resolve_position(conn, row.line, "parent_position", org, name).await?;
+                let above = match (&own, directory_db::org_by_id(conn, org).await?.and_then(|o| o.parent_id)) {
+                    (Err(e), Some(parent_org)) if matches!(e.problem, RowProblem::NotFound { .. }) => {
+                        Some(resolve_position(conn, row.line, "parent_position", parent_org, name).await?)
+                    }
+                    _ => None,
+                };
+                match above.unwrap_or(own) {
+                    Ok(id) => Some(id),
+                    Err(e) => return Ok(Err(e)),
+                }
+            }
         };
         let holder_id = match row.get("holder_identifier") {
             None => None,
@@ -270,7 +282,7 @@ both_backends! {
             return Ok(Err(row_error(row.line, "position", RowProblem::NotFound { what: "position", value: position_name.to_owned() })));
         };
         if position.holder_id.is_some() {
-            return Ok(Err(row_error(row.line, "position", RowProblem::Rejected(format!("position {position_name:?} already has a holder")))));
+            return Ok(Err(row_error(row.line, "position", RowProblem::Conflict(crate::Conflict::PositionFilled(position_name.to_owned())))));
         }
         let fields = serasi_domain::directory::PositionFields {
             organization_id: position.organization_id,

@@ -19,11 +19,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 pub use accounts::{
-    ApiTokenInfo, LoginError, LoginThrottle, NewUser, Session, User, random_secret,
+    ApiTokenInfo, LoginError, LoginThrottle, NewUser, PasswordChange, Session, User, random_secret,
 };
 pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
-pub use error::StoreError;
+pub use error::{Conflict, StoreError};
 pub use reference::{ClassificationRow, LoadReport};
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -89,6 +89,8 @@ macro_rules! both_backends {
             #[allow(unused_imports)]
             use super::*;
             pub(crate) type Conn = sqlx::SqliteConnection;
+            #[allow(dead_code)]
+            pub(crate) const IS_POSTGRES: bool = false;
             #[allow(unused_imports)]
             use crate::directory::sqlite as directory_db;
             $($item)*
@@ -97,6 +99,8 @@ macro_rules! both_backends {
             #[allow(unused_imports)]
             use super::*;
             pub(crate) type Conn = sqlx::PgConnection;
+            #[allow(dead_code)]
+            pub(crate) const IS_POSTGRES: bool = true;
             #[allow(unused_imports)]
             use crate::directory::postgres as directory_db;
             $($item)*
@@ -166,8 +170,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::open_postgres(url).await
         } else {
-            let scheme = url.split(':').next().unwrap_or_default().to_owned();
-            Err(StoreError::UnsupportedUrl(scheme))
+            Err(StoreError::UnsupportedUrl)
         }
     }
 
@@ -208,6 +211,10 @@ impl Store {
 
     async fn open_postgres(url: &str) -> Result<Store, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
+        // One direct connection first, so a refused connection or a wrong
+        // password is reported as such rather than as a pool timeout.
+        let probe = <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await?;
+        sqlx::Connection::close(probe).await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -104,18 +104,34 @@ both_backends! {
     }
 
     pub(crate) async fn search_classifications(conn: &mut Conn, query: &str, limit: i64) -> Result<Vec<ClassificationRow>, StoreError> {
-        let folded = fold(query.trim());
+        let folded: String = fold(query.trim()).chars().filter(|c| !c.is_control()).collect();
+        let escaped = crate::directory::like_escape(&folded);
+        // The code itself and its descendants (`500.1`, `500.1.x`) rank
+        // before codes that merely start with the same digits (`500.10`).
         let rows = sqlx::query_as(
             "SELECT code, name, level, parent_code FROM classifications \
              WHERE code LIKE $1 ESCAPE '\\' OR name_folded LIKE $2 ESCAPE '\\' \
-             ORDER BY sort_key LIMIT $3",
+             ORDER BY CASE WHEN code = $3 OR code LIKE $4 ESCAPE '\\' THEN 0 ELSE 1 END, sort_key \
+             LIMIT $5",
         )
-        .bind(format!("{}%", crate::directory::like_escape(&folded)))
-        .bind(format!("%{}%", crate::directory::like_escape(&folded)))
+        .bind(format!("{escaped}%"))
+        .bind(format!("%{escaped}%"))
+        .bind(&folded)
+        .bind(format!("{escaped}.%"))
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
         Ok(rows)
+    }
+
+    /// Serialises reference loads of servers starting at once. PostgreSQL
+    /// takes a transaction-scoped advisory lock; SQLite has one writer
+    /// connection, so its transactions are serial already.
+    pub(crate) async fn lock_reference_load(conn: &mut Conn) -> Result<(), StoreError> {
+        if IS_POSTGRES {
+            sqlx::query("SELECT pg_advisory_xact_lock(3322)").execute(&mut *conn).await?;
+        }
+        Ok(())
     }
 
     pub(crate) async fn get_setting(conn: &mut Conn, key: &str) -> Result<Option<String>, StoreError> {
@@ -150,6 +166,7 @@ impl Store {
     /// second load changes nothing and reports no warnings.
     pub async fn load_reference_data(&self) -> Result<LoadReport, StoreError> {
         tx!(self, |conn, q| {
+            q::lock_reference_load(conn).await?;
             let mut report = LoadReport::default();
             q::load_regions(conn, &mut report).await?;
             q::load_agencies(conn, &mut report).await?;

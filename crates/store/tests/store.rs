@@ -6,7 +6,9 @@ use serasi_domain::directory::{EmployeeInput, OrganizationInput, PositionInput};
 use serasi_domain::refdata::RefWarning;
 use serasi_domain::user::Role;
 use serasi_store::import::{ImportError, ImportKind, ImportRow, RowProblem};
-use serasi_store::{LoginError, LoginThrottle, NewUser, Store, StoreError, test_both_backends};
+use serasi_store::{
+    LoginError, LoginThrottle, NewUser, PasswordChange, Store, StoreError, test_both_backends,
+};
 
 test_both_backends!(
     reference_load_counts,
@@ -18,6 +20,11 @@ test_both_backends!(
     import_is_all_or_nothing,
     login_lockout_after_failures,
     session_and_token_lifecycle,
+    password_reset_revokes_tokens,
+    totp_step_accepted_once,
+    control_characters_in_search,
+    classification_search_ranks_segments,
+    concurrent_reference_loads,
 );
 
 async fn loaded(store: &Store) {
@@ -41,7 +48,7 @@ async fn reference_load_counts(store: Store) {
     assert_eq!(count("village") + count("urban_village"), 235);
     assert_eq!(store.count_classifications().await.expect("count"), 2981);
     let karangduren = store
-        .organization_by_code("33.22.02.2012")
+        .organization_by_code("33.22.02.2009")
         .await
         .expect("lookup");
     let tengaran = store
@@ -53,6 +60,7 @@ async fn reference_load_counts(store: Store) {
         Some("Kecamatan Tengaran")
     );
     let karangduren = karangduren.expect("Karangduren exists");
+    assert_eq!(karangduren.name, "Desa Karangduren");
     assert_eq!(karangduren.parent_id, tengaran.map(|t| t.id));
 }
 
@@ -196,7 +204,10 @@ async fn duplicate_nip_rejected(store: Store) {
         .expect("valid");
     assert!(matches!(
         store.create_employee(&again, false).await,
-        Err(StoreError::Duplicate { field: "nip", .. })
+        Err(StoreError::Duplicate {
+            field: "identifier",
+            ..
+        })
     ));
 }
 
@@ -403,6 +414,7 @@ async fn login_lockout_after_failures(store: Store) {
             role: Role::Employee,
             employee_id: None,
             is_demo: false,
+            must_change_password: false,
         })
         .await
         .expect("user");
@@ -449,6 +461,7 @@ async fn session_and_token_lifecycle(store: Store) {
             role: Role::Clerk,
             employee_id: None,
             is_demo: false,
+            must_change_password: false,
         })
         .await
         .expect("user");
@@ -491,11 +504,153 @@ async fn session_and_token_lifecycle(store: Store) {
         .await
         .expect("session");
     store
-        .set_password(user.id, "kata-sandi-baru")
+        .set_password(
+            user.id,
+            "kata-sandi-baru",
+            PasswordChange::ByOwner { keep_session: None },
+        )
         .await
         .expect("change");
     assert!(
         store.session(&live).await.expect("q").is_none(),
         "password change ends sessions"
     );
+}
+
+async fn password_reset_revokes_tokens(store: Store) {
+    let user = store
+        .create_user(&NewUser {
+            username: "rina",
+            password: "rahasia-sekali",
+            role: Role::Employee,
+            employee_id: None,
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("user");
+    let (_, secret) = store
+        .create_api_token(user.id, "script")
+        .await
+        .expect("token");
+    let mine = store
+        .create_session(user.id, 60_000)
+        .await
+        .expect("session");
+    let other = store
+        .create_session(user.id, 60_000)
+        .await
+        .expect("session");
+
+    store
+        .set_password(
+            user.id,
+            "kata-sandi-baru",
+            PasswordChange::ByOwner {
+                keep_session: Some(&mine),
+            },
+        )
+        .await
+        .expect("change");
+    assert!(
+        store.user_by_api_token(&secret).await.expect("q").is_some(),
+        "own change keeps tokens"
+    );
+    assert!(
+        store.session(&mine).await.expect("q").is_some(),
+        "own session kept"
+    );
+    assert!(
+        store.session(&other).await.expect("q").is_none(),
+        "other session ended"
+    );
+
+    store
+        .set_password(user.id, "sekali-pakai-123", PasswordChange::Reset)
+        .await
+        .expect("reset");
+    let reset = store.user(user.id).await.expect("q").expect("user");
+    assert!(reset.must_change_password);
+    assert!(
+        store.user_by_api_token(&secret).await.expect("q").is_none(),
+        "reset revokes tokens"
+    );
+    assert!(
+        store.user_by_api_token(&secret).await.expect("q").is_none(),
+        "reset revokes tokens"
+    );
+    assert!(
+        store.session(&mine).await.expect("q").is_none(),
+        "reset ends every session"
+    );
+}
+
+async fn totp_step_accepted_once(store: Store) {
+    let user = store
+        .create_user(&NewUser {
+            username: "tono",
+            password: "rahasia-sekali",
+            role: Role::Employee,
+            employee_id: None,
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("user");
+    assert!(store.accept_totp_step(user.id, 100).await.expect("q"));
+    assert!(
+        !store.accept_totp_step(user.id, 100).await.expect("q"),
+        "same step replayed"
+    );
+    assert!(
+        !store.accept_totp_step(user.id, 99).await.expect("q"),
+        "older step"
+    );
+    assert!(store.accept_totp_step(user.id, 101).await.expect("q"));
+}
+
+async fn control_characters_in_search(store: Store) {
+    loaded(&store).await;
+    let (hits, total) = store
+        .search_employees("a\u{0}b", None, 10, 0)
+        .await
+        .expect("NUL is ignored");
+    assert_eq!((hits.len(), total), (0, 0));
+    store
+        .search_classifications("\u{0}", 5)
+        .await
+        .expect("NUL is ignored");
+    let bad_login = store
+        .authenticate("ad\u{0}min", "x", "10.0.0.7", LoginThrottle::default())
+        .await;
+    assert!(
+        matches!(bad_login, Err(LoginError::BadCredentials)),
+        "{bad_login:?}"
+    );
+}
+
+async fn classification_search_ranks_segments(store: Store) {
+    loaded(&store).await;
+    let rows = store
+        .search_classifications("000.1.1", 50)
+        .await
+        .expect("search");
+    let codes: Vec<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    assert_eq!(codes.first(), Some(&"000.1.1"));
+    let first_other = codes
+        .iter()
+        .position(|c| c.starts_with("000.1.10"))
+        .expect("000.1.10 listed");
+    let last_own = codes
+        .iter()
+        .rposition(|c| c.starts_with("000.1.1.") || *c == "000.1.1")
+        .expect("own");
+    assert!(last_own < first_other, "{codes:?}");
+}
+
+async fn concurrent_reference_loads(store: Store) {
+    let (a, b) = tokio::join!(store.load_reference_data(), store.load_reference_data());
+    let added =
+        a.expect("first load").organizations_added + b.expect("second load").organizations_added;
+    assert_eq!(added, store.organizations().await.expect("list").len());
 }

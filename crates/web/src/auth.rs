@@ -57,7 +57,10 @@ pub async fn authenticate(
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then_some(token)
+        })
         .map(str::trim)
         .map(str::to_owned);
     let session_token = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
@@ -78,7 +81,15 @@ pub async fn authenticate(
 
     let cookie_locale = jar.get(LANG_COOKIE).and_then(|c| Locale::parse(c.value()));
     let user_locale = user.as_ref().and_then(|u| Locale::parse(&u.locale));
-    let locale = cookie_locale.or(user_locale).unwrap_or_default();
+    let browser_locale = request
+        .headers()
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::from_accept_language);
+    let locale = cookie_locale
+        .or(user_locale)
+        .or(browser_locale)
+        .unwrap_or_default();
     let flash = jar.get(FLASH_COOKIE).map(|c| c.value().to_owned());
     let had_flash = flash.is_some();
 
@@ -155,6 +166,13 @@ impl<S: Send + Sync> FromRequestParts<S> for PageUser {
             .map_or("/", |p| p.as_str())
             .to_owned();
         match viewer.user.clone() {
+            // Until a one-time password is replaced, only the account page
+            // (where it is changed) opens.
+            Some(user)
+                if user.must_change_password && !parts.uri.path().starts_with("/account") =>
+            {
+                Err(Redirect::to("/account").into_response())
+            }
             Some(user) => Ok(PageUser { user, viewer, path }),
             None => {
                 let next = urlencode(&path);
@@ -210,11 +228,18 @@ pub fn urlencode(text: &str) -> String {
 
 /// Accepts only a local path as a redirect target, so a crafted link
 /// cannot send a user to another site after login.
+/// Browsers drop tabs and newlines from URLs, so `/\t/host` would become
+/// `//host`: any control character, space or backslash rejects the path.
 pub fn safe_next(next: Option<&str>) -> String {
+    let is_local = |path: &str| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if is_local(path) => path.to_owned(),
         _ => "/".to_owned(),
     }
 }
@@ -234,14 +259,36 @@ pub fn totp_for(secret: &str, username: &str) -> Option<TOTP> {
     .ok()
 }
 
-/// Checks a 6-digit code against a base32 secret, allowing one step of
-/// clock drift either way.
-pub fn totp_matches(secret: &str, username: &str, code: &str) -> bool {
+/// Checks a 6-digit code against a base32 secret, allowing one 30-second
+/// step of clock drift either way, and returns the time step it matched.
+pub fn totp_step(secret: &str, username: &str, code: &str) -> Option<i64> {
     let code = code.trim();
-    code.len() == 6
-        && totp_for(secret, username)
-            .and_then(|totp| totp.check_current(code).ok())
-            .unwrap_or(false)
+    if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let totp = totp_for(secret, username)?;
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).ok()?;
+    [now.saturating_sub(30), now, now + 30]
+        .into_iter()
+        .find(|t| totp.generate(*t) == code)
+        .and_then(|t| i64::try_from(t / 30).ok())
+}
+
+/// Checks a code and records its time step, so each code works once.
+pub async fn use_totp_code(
+    state: &AppState,
+    user: &User,
+    secret: &str,
+    code: &str,
+) -> Result<bool, ApiError> {
+    let Some(step) = totp_step(secret, &user.username, code) else {
+        return Ok(false);
+    };
+    state
+        .store()
+        .accept_totp_step(user.id, step)
+        .await
+        .map_err(|e| ApiError::internal(&e))
 }
 
 /// Returns a fresh base32 TOTP secret (160 bits).
@@ -254,12 +301,30 @@ pub fn new_totp_secret() -> String {
 
 /// The client's IP address, which keys the login rate limit. Requests
 /// without a socket address (in-process tests) share the key `local`.
+/// Behind a trusted reverse proxy (`trust_forwarded_for`), the address is
+/// the last entry of `X-Forwarded-For`, the one the proxy itself added.
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if state.config().trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+                .next_back();
+            if let Some(ip) = forwarded {
+                return Ok(ClientAddr(ip.to_string()));
+            }
+        }
         let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>();
         Ok(ClientAddr(addr.map_or_else(
             || "local".to_owned(),
@@ -292,6 +357,58 @@ pub fn login_failure(t: Tr, err: &LoginError) -> Option<(StatusCode, String)> {
     }
 }
 
+/// Checks a password change: the current password (through the login
+/// throttle, so it cannot be guessed without limit), and a new password
+/// that differs from it and meets the policy.
+pub async fn check_password_change(
+    state: &AppState,
+    t: Tr,
+    user: &User,
+    current: &str,
+    new_password: &str,
+    client: &str,
+) -> Result<(), ApiError> {
+    let limits = state.config().login_throttle;
+    match state
+        .store()
+        .authenticate(&user.username, current, client, limits)
+        .await
+    {
+        Ok(_) => {}
+        Err(LoginError::Store(e)) => return Err(ApiError::internal(&e)),
+        Err(LoginError::BadCredentials) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                t.get("password-current-wrong"),
+            )
+            .field("current"));
+        }
+        Err(e) => {
+            let (status, message) =
+                login_failure(t, &e).unwrap_or((StatusCode::UNAUTHORIZED, String::new()));
+            return Err(ApiError::new(status, "login_failed", message).field("current"));
+        }
+    }
+    if new_password == current {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            t.get("password-same"),
+        )
+        .field("new_password"));
+    }
+    if let Err(e) = serasi_domain::user::check_new_password(new_password) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            crate::messages::account_error(t, &e),
+        )
+        .field("new_password"));
+    }
+    Ok(())
+}
+
 /// Runs the full login check: throttle, password, and the TOTP code when
 /// the account has the second factor on.
 pub async fn check_login(
@@ -317,7 +434,7 @@ pub async fn check_login(
         }
     };
     if let Some(secret) = user.totp_secret()
-        && !totp_matches(secret, &user.username, totp.unwrap_or_default())
+        && !use_totp_code(state, &user, secret, totp.unwrap_or_default()).await?
     {
         if let Err(e) = state
             .store()
@@ -343,6 +460,7 @@ struct LoginPage {
     c: Chrome,
     error: Option<String>,
     username: String,
+    next: String,
 }
 
 #[derive(Deserialize)]
@@ -366,6 +484,7 @@ async fn login_form(
         c: Chrome::new(&viewer, "login", &path),
         error: None,
         username: String::new(),
+        next: safe_next(query.next.as_deref()),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -393,12 +512,15 @@ async fn login_submit(
         Ok(user) => user,
         Err(err) if err.status.is_server_error() => return Err(PageError::Internal(err.message)),
         Err(err) => {
-            tracing::info!(username = %form.username.trim(), code = err.code, "login rejected");
+            // The typed username is not logged: people sometimes type
+            // their password into that field.
+            tracing::info!(client = %client, code = err.code, "login rejected");
             let page = LoginPage {
                 t,
                 c: Chrome::new(&viewer, "login", "/login"),
                 error: Some(err.message),
                 username: form.username.trim().to_owned(),
+                next: safe_next(form.next.as_deref().or(query.next.as_deref())),
             };
             return Ok((err.status, Html(page.render()?)).into_response());
         }
@@ -416,6 +538,10 @@ async fn login_submit(
         .max_age(time::Duration::seconds(
             i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX),
         ));
+    if user.must_change_password {
+        let jar = with_flash(jar.add(cookie), "password-must-change");
+        return Ok((jar, Redirect::to("/account")).into_response());
+    }
     let next = safe_next(form.next.as_deref().or(query.next.as_deref()));
     Ok((jar.add(cookie), Redirect::to(&next)).into_response())
 }

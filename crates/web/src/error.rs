@@ -112,13 +112,21 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let challenge = self.status == StatusCode::UNAUTHORIZED && self.code == "unauthorized";
         let body = ErrorBody {
             error: self.code,
             message: self.message,
             field: self.field,
             rows: self.rows,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"serasi\""),
+            );
+        }
+        response
     }
 }
 
@@ -178,6 +186,47 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Wraps a plain-text client error under `/api/` (such as axum's answer to
+/// an unparsable path or query) in the API's JSON error body.
+async fn json_client_error(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let message = if text.is_empty() {
+        parts
+            .status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_owned()
+    } else {
+        text
+    };
+    let code = match parts.status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "bad_request",
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    let body = serde_json::json!({ "error": code, "message": message });
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}
+
 /// Replaces the body of every server error with a short text naming the
 /// request id, so no internal detail leaves the server.
 pub async fn opaque_server_errors(request: Request, next: Next) -> Response {
@@ -189,6 +238,9 @@ pub async fn opaque_server_errors(request: Request, next: Next) -> Response {
         .to_owned();
     let wants_json = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
+    if wants_json && response.status().is_client_error() {
+        return json_client_error(response).await;
+    }
     if !response.status().is_server_error() {
         return response;
     }

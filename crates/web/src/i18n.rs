@@ -21,6 +21,22 @@ impl Locale {
         }
     }
 
+    /// Picks the first supported language of an `Accept-Language` header,
+    /// in the order the browser lists them.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        header
+            .split(',')
+            .filter_map(|part| part.split(';').next())
+            .map(|tag| {
+                tag.trim()
+                    .split('-')
+                    .next()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase()
+            })
+            .find_map(|primary| Locale::parse(&primary))
+    }
+
     /// Parses `id` or `en`; anything else is `None`.
     pub fn parse(code: &str) -> Option<Locale> {
         match code.trim() {
@@ -119,6 +135,19 @@ mod tests {
     fn indonesian_is_default() {
         assert_eq!(Tr::new(Locale::default()).get("nav-directory"), "Direktori");
         assert_eq!(Tr::new(Locale::En).get("nav-directory"), "Directory");
+    }
+
+    #[test]
+    fn accept_language() {
+        assert_eq!(
+            Locale::from_accept_language("en-US,en;q=0.9"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("fr, id-ID;q=0.8"),
+            Some(Locale::Id)
+        );
+        assert_eq!(Locale::from_accept_language("fr"), None);
     }
 
     #[test]

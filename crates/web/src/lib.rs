@@ -18,6 +18,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderName;
+use axum::http::HeaderValue;
 use axum::middleware;
 use serasi_store::{LoginThrottle, Store};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -25,6 +26,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::csrf::CsrfLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -44,6 +46,10 @@ pub struct WebConfig {
     /// Origins other than the server's own allowed to post forms, such as
     /// the public URL behind a reverse proxy.
     pub trusted_origins: Vec<String>,
+    /// Take the client address for the login throttle from the last
+    /// `X-Forwarded-For` entry; turn on only behind a reverse proxy that
+    /// sets it.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for WebConfig {
@@ -54,6 +60,7 @@ impl Default for WebConfig {
             max_body_bytes: 10 * 1024 * 1024,
             login_throttle: LoginThrottle::default(),
             trusted_origins: Vec::new(),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -115,7 +122,8 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes().layer(trace_layer(Level::DEBUG)))
         .with_state(state);
 
-    app.layer(csrf)
+    let app = app
+        .layer(csrf)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn(error::opaque_server_errors))
         .layer(middleware::from_fn(ops::record_metrics))
@@ -124,7 +132,8 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
         ))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::new());
+    with_security_headers(app)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(SetSensitiveHeadersLayer::new([
@@ -157,6 +166,34 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     } else {
         error::PageError::NotFound.into_response()
     }
+}
+
+/// Headers on every response: no framing by other sites (clickjacking), no
+/// MIME sniffing, no referrer to other sites, scripts and styles only from
+/// this server, and no caching unless a handler chose otherwise (static
+/// assets do), so pages that show a new token are not stored.
+fn with_security_headers(router: Router) -> Router {
+    use axum::http::header;
+    router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; \
+                 form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 /// One span per request with the method, the route template (never the

@@ -3,19 +3,27 @@
 use serasi_domain::directory::DirectoryError;
 use serasi_domain::nip::NipError;
 use serasi_domain::user::AccountError;
-use serasi_store::StoreError;
 use serasi_store::import::RowProblem;
+use serasi_store::{Conflict, StoreError};
 
 use crate::i18n::Tr;
 
-/// The translated name of an input field, as used in messages.
+/// Returns the translated name of an input field, as used in messages.
 pub fn field_label(t: Tr, field: &str) -> String {
-    let key = format!("field-{field}");
-    let label = t.get(&key);
-    if label == key {
-        field.to_owned()
+    translated_or(t, &format!("field-{field}"), field)
+}
+
+/// Returns the translated name of an entity such as `parent organisation`.
+fn entity_label(t: Tr, entity: &str) -> String {
+    translated_or(t, &format!("entity-{}", entity.replace(' ', "-")), entity)
+}
+
+fn translated_or(t: Tr, key: &str, fallback: &str) -> String {
+    let text = t.get(key);
+    if text == key {
+        fallback.to_owned()
     } else {
-        label.to_owned()
+        text.to_owned()
     }
 }
 
@@ -28,6 +36,7 @@ pub fn nip_error(t: Tr, err: &NipError) -> String {
         NipError::TmtTooEarly { birth, tmt } => {
             t.fmt("nip-tmt-early", &[("birth", birth), ("tmt", tmt)])
         }
+        NipError::Future(birth, tmt) => t.fmt("nip-future", &[("birth", birth), ("tmt", tmt)]),
         NipError::Gender(g) => t.fmt("nip-gender", &[("value", &g.to_string())]),
         NipError::Serial => t.get("nip-serial").to_owned(),
     };
@@ -56,6 +65,11 @@ pub fn directory_error(t: Tr, err: &DirectoryError) -> String {
         DirectoryError::Phone(v) => t.fmt("error-phone", &[("value", v)]),
         DirectoryError::Code(v) => t.fmt("error-code", &[("value", v)]),
         DirectoryError::Rank(v) => t.fmt("error-rank", &[("value", v)]),
+        DirectoryError::Kind(v) => t.fmt("error-kind", &[("value", v)]),
+        DirectoryError::IdentifierKind(v) => t.fmt("error-identifier-kind", &[("value", v)]),
+        DirectoryError::ControlCharacter { field } => {
+            t.fmt("error-control", &[("field", &field_label(t, field))])
+        }
     }
 }
 
@@ -67,12 +81,28 @@ pub fn account_error(t: Tr, err: &AccountError) -> String {
     }
 }
 
+pub fn conflict(t: Tr, conflict: &Conflict) -> String {
+    match conflict {
+        Conflict::OrganizationInUse => t.get("error-org-in-use").to_owned(),
+        Conflict::KindChange { kind, child } => t.fmt(
+            "error-kind-change",
+            &[
+                ("kind", t.get(&format!("kind-{kind}"))),
+                ("child", t.get(&format!("kind-{child}"))),
+            ],
+        ),
+        Conflict::HolderTaken => t.get("error-holder-taken").to_owned(),
+        Conflict::PositionFilled(name) => t.fmt("error-position-filled", &[("name", name)]),
+    }
+}
+
 /// The field a store error is about, if any.
 pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
     match err {
         StoreError::Invalid(e) => Some(e.field()),
         StoreError::Duplicate { field, .. } => Some(field),
         StoreError::Tree(_) => Some("parent"),
+        StoreError::Conflict(Conflict::HolderTaken) => Some("holder_id"),
         _ => None,
     }
 }
@@ -84,11 +114,12 @@ pub fn store_error(t: Tr, err: &StoreError) -> String {
             "error-duplicate",
             &[("field", &field_label(t, field)), ("value", value)],
         ),
-        StoreError::NotFound { entity, id } => {
-            t.fmt("error-not-found-entity", &[("entity", entity), ("id", id)])
-        }
+        StoreError::NotFound { entity, id } => t.fmt(
+            "error-not-found-entity",
+            &[("entity", &entity_label(t, entity)), ("id", id)],
+        ),
         StoreError::Tree(_) => t.get("error-cycle").to_owned(),
-        StoreError::Conflict(message) => message.clone(),
+        StoreError::Conflict(c) => conflict(t, c),
         _ => t.get("error-internal").to_owned(),
     }
 }
@@ -97,12 +128,15 @@ pub fn row_problem(t: Tr, problem: &RowProblem) -> String {
     match problem {
         RowProblem::Invalid(e) => directory_error(t, e),
         RowProblem::Duplicate { value } => t.fmt("error-row-duplicate", &[("value", value)]),
-        RowProblem::NotFound { what, value } => {
-            t.fmt("error-not-found-entity", &[("entity", what), ("id", value)])
-        }
-        RowProblem::Ambiguous { what, value } => {
-            t.fmt("error-ambiguous", &[("entity", what), ("value", value)])
-        }
-        RowProblem::Rejected(reason) => reason.clone(),
+        RowProblem::NotFound { what, value } => t.fmt(
+            "error-not-found-entity",
+            &[("entity", &entity_label(t, what)), ("id", value)],
+        ),
+        RowProblem::Ambiguous { what, value } => t.fmt(
+            "error-ambiguous",
+            &[("entity", &entity_label(t, what)), ("value", value)],
+        ),
+        RowProblem::Conflict(c) => conflict(t, c),
+        RowProblem::Tree(_) => t.get("error-cycle").to_owned(),
     }
 }

@@ -24,6 +24,15 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         if metrics::set_global_recorder(recorder).is_err() {
             tracing::warn!("a metrics recorder was already installed; /metrics may be empty");
         }
+        metrics::describe_counter!(
+            "http_requests_total",
+            "HTTP requests by method, route template and status."
+        );
+        metrics::describe_histogram!(
+            "http_request_duration_seconds",
+            metrics::Unit::Seconds,
+            "Time to answer an HTTP request, by method, route template and status."
+        );
         handle
     })
 }
@@ -53,7 +62,12 @@ async fn metrics_text() -> Response {
 /// Counts requests and their duration per method, route template and status.
 pub async fn record_metrics(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    // Only standard methods become labels, so odd requests cannot create
+    // an unbounded number of series.
+    let method = match request.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "OTHER".to_owned(),
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -10,6 +10,13 @@ use serasi_store::import::{ImportKind, ImportRow};
 /// Most data rows one file may hold.
 pub const MAX_ROWS: usize = 20_000;
 
+/// Most bytes the parts of an XLSX file may unpack to, so a small
+/// compressed upload cannot exhaust memory.
+pub const MAX_XLSX_UNPACKED: u64 = 64 * 1024 * 1024;
+
+/// A table read from a file: each row with its 1-based line number.
+type Table = Vec<(usize, Vec<String>)>;
+
 /// Why a file could not be read as a table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
@@ -29,6 +36,14 @@ pub enum TableError {
     TooManyRows(usize),
     #[error("the file has no data rows")]
     NoRows,
+    #[error("the XLSX file unpacks to {0} bytes, more than the {MAX_XLSX_UNPACKED} allowed")]
+    TooBig(u64),
+    #[error(
+        "line {line}, column {column}: the number is too long to be exact; format the column as text"
+    )]
+    NumericCell { line: usize, column: usize },
+    #[error("line {line}, column {column}: the cell contains a control character")]
+    ControlCharacter { line: usize, column: usize },
 }
 
 /// Parses `bytes` as CSV or XLSX, decided from the content (an XLSX file is
@@ -46,36 +61,67 @@ pub fn read_rows(bytes: &[u8], kind: ImportKind) -> Result<Vec<ImportRow>, Table
     into_rows(table, kind)
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
+fn read_xlsx(bytes: &[u8]) -> Result<Table, TableError> {
+    check_unpacked_size(bytes)?;
     let mut workbook: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes)).map_err(|e| TableError::Xlsx(e.to_string()))?;
     let sheet = workbook
         .worksheet_range_at(0)
         .ok_or_else(|| TableError::Xlsx("the workbook has no worksheet".into()))?
         .map_err(|e| TableError::Xlsx(e.to_string()))?;
-    Ok(sheet
-        .rows()
-        .map(|row| row.iter().map(cell_text).collect())
-        .collect())
+    // The range starts at the first used cell, which need not be A1.
+    let (first_row, first_column) = sheet
+        .start()
+        .map_or((0, 0), |(r, c)| (r as usize, c as usize));
+    let mut table = Vec::new();
+    for (index, row) in sheet.rows().enumerate() {
+        let line = first_row + index + 1;
+        let mut cells = vec![String::new(); first_column];
+        for (offset, cell) in row.iter().enumerate() {
+            let column = first_column + offset + 1;
+            cells.push(cell_text(cell).ok_or(TableError::NumericCell { line, column })?);
+        }
+        table.push((line, cells));
+    }
+    Ok(table)
 }
 
-fn cell_text(cell: &Data) -> String {
-    match cell {
+/// Sums the sizes the archive's parts declare once unpacked.
+fn check_unpacked_size(bytes: &[u8]) -> Result<(), TableError> {
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| TableError::Xlsx(e.to_string()))?;
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|e| TableError::Xlsx(e.to_string()))?;
+        total = total.saturating_add(entry.size());
+    }
+    if total > MAX_XLSX_UNPACKED {
+        return Err(TableError::TooBig(total));
+    }
+    Ok(())
+}
+
+/// Returns a cell's text, or `None` for a number too long to be exact.
+fn cell_text(cell: &Data) -> Option<String> {
+    let text = match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),
         // A whole number below 2^53 is exact, so its digits are safe. An
         // 18-digit NIP typed into a number cell has already lost its last
-        // digits; scientific notation makes validation reject it.
+        // digits.
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
             format!("{f:.0}")
         }
-        Data::Float(f) => format!("{f:e}"),
+        Data::Float(f) if f.abs() >= 9_007_199_254_740_992.0 => return None,
         Data::Int(i) => i.to_string(),
         other => other.to_string(),
-    }
+    };
+    Some(text)
 }
 
-fn read_csv(text: &str) -> Result<Vec<Vec<String>>, TableError> {
+fn read_csv(text: &str) -> Result<Table, TableError> {
     let first_line = text.lines().next().unwrap_or_default();
     let delimiter = if first_line.matches(';').count() > first_line.matches(',').count() {
         b';'
@@ -88,12 +134,42 @@ fn read_csv(text: &str) -> Result<Vec<Vec<String>>, TableError> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| TableError::Csv {
-            line: index + 1,
-            reason: e.to_string(),
-        })?;
-        rows.push(record.iter().map(str::to_owned).collect());
+    let mut record = csv::StringRecord::new();
+    // Line number (1-based) of byte offset `counted_to` in `text`.
+    let mut line_at = 1;
+    let mut counted_to = 0;
+    loop {
+        let line = usize::try_from(reader.position().line()).unwrap_or(0);
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(TableError::Csv {
+                    line,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        // The parser's position may still point at blank lines before the
+        // record, so the line is counted from the first byte that is not a
+        // line break. Quoted cells that span lines are counted too.
+        let start = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(counted_to);
+        let start = start
+            + text.as_bytes()[start.min(text.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .count();
+        if start >= counted_to {
+            line_at += text.as_bytes()[counted_to..start.min(text.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            counted_to = start.min(text.len());
+        }
+        rows.push((line_at, record.iter().map(str::to_owned).collect()));
         if rows.len() > MAX_ROWS + 1 {
             break;
         }
@@ -101,11 +177,23 @@ fn read_csv(text: &str) -> Result<Vec<Vec<String>>, TableError> {
     Ok(rows)
 }
 
-fn into_rows(table: Vec<Vec<String>>, kind: ImportKind) -> Result<Vec<ImportRow>, TableError> {
+fn into_rows(table: Table, kind: ImportKind) -> Result<Vec<ImportRow>, TableError> {
+    for (line, cells) in &table {
+        if let Some(index) = cells.iter().position(|c| {
+            c.chars()
+                .any(|ch| ch.is_control() && ch != '\n' && ch != '\t' && ch != '\r')
+        }) {
+            return Err(TableError::ControlCharacter {
+                line: *line,
+                column: index + 1,
+            });
+        }
+    }
     let mut lines = table.into_iter();
     let header: Vec<String> = lines
         .next()
         .ok_or(TableError::NoRows)?
+        .1
         .into_iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
@@ -123,7 +211,7 @@ fn into_rows(table: Vec<Vec<String>>, kind: ImportKind) -> Result<Vec<ImportRow>
         return Err(TableError::MissingColumn((*missing).to_owned()));
     }
     let mut rows = Vec::new();
-    for (index, cells) in lines.enumerate() {
+    for (line, cells) in lines {
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -133,10 +221,7 @@ fn into_rows(table: Vec<Vec<String>>, kind: ImportKind) -> Result<Vec<ImportRow>
             .filter(|(h, _)| !h.is_empty())
             .map(|(h, v)| (h.clone(), v))
             .collect();
-        rows.push(ImportRow {
-            line: index + 2,
-            cells,
-        });
+        rows.push(ImportRow { line, cells });
     }
     if rows.len() > MAX_ROWS {
         return Err(TableError::TooManyRows(rows.len()));
@@ -186,11 +271,28 @@ mod tests {
 
     #[test]
     fn numeric_nip_cell() {
-        assert_eq!(cell_text(&Data::Float(12_345.0)), "12345");
-        let nip = cell_text(&Data::Float(198_609_262_015_051_000.0));
+        assert_eq!(cell_text(&Data::Float(12_345.0)), Some("12345".into()));
+        assert_eq!(cell_text(&Data::Float(198_609_262_015_051_000.0)), None);
+    }
+
+    #[test]
+    fn line_numbers_follow_the_file() {
+        let text = "code,name,kind,parent_code\nA,One,agency,33.22\n\nB,\"Two\nlines\",agency,33.22\nC,Three,agency,33.22\n";
+        let rows = read_rows(text.as_bytes(), ImportKind::Organizations).expect("parses");
+        let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4, 6]);
+    }
+
+    #[test]
+    fn nul_cell_rejected() {
+        let text = "identifier,name,organization_code\n1,A\u{0}B,X\n";
+        let err = read_rows(text.as_bytes(), ImportKind::Employees);
         assert!(
-            serasi_domain::nip::Nip::parse(&nip).is_err(),
-            "{nip} must not pass as a NIP"
+            matches!(
+                err,
+                Err(TableError::ControlCharacter { line: 2, column: 2 })
+            ),
+            "{err:?}"
         );
     }
 }

@@ -20,6 +20,12 @@ test_both_backends!(
     token_login_and_lockout,
     form_login_language_and_csrf,
     database_failure_is_opaque,
+    redirects_stay_on_site,
+    control_characters_rejected,
+    security_headers_and_errors,
+    one_time_password_must_change,
+    totp_code_works_once,
+    password_change_is_throttled,
 );
 
 struct Response {
@@ -79,6 +85,7 @@ async fn setup(store: Store) -> (Router, String) {
             role: Role::Admin,
             employee_id: None,
             is_demo: false,
+            must_change_password: false,
         })
         .await
         .expect("admin");
@@ -179,7 +186,7 @@ async fn employee_validation_over_api(store: Store) {
         "{}",
         rejected.body
     );
-    assert_eq!(rejected.json()["field"], "nip");
+    assert_eq!(rejected.json()["field"], "identifier");
     assert!(
         rejected.json()["message"]
             .as_str()
@@ -204,7 +211,7 @@ async fn employee_validation_over_api(store: Store) {
     )
     .await;
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
-    assert_eq!(duplicate.json()["field"], "nip");
+    assert_eq!(duplicate.json()["field"], "identifier");
 
     let found = send(&app, get("/api/v1/employees?q=ANI", &token))
         .await
@@ -372,6 +379,27 @@ async fn import_xlsx_all_or_nothing(store: Store) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["created"], 2);
 
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, title) in ["identifier", "name", "organization_code"]
+        .iter()
+        .enumerate()
+    {
+        sheet
+            .write_string(0, u16::try_from(c).expect("col"), *title)
+            .expect("cell");
+    }
+    sheet
+        .write_number(1, 0, 198_609_262_015_051_001.0)
+        .expect("cell");
+    sheet.write_string(1, 1, "Dodi").expect("cell");
+    sheet.write_string(1, 2, "DINKES").expect("cell");
+    let numeric = book.save_to_buffer().expect("xlsx");
+    let r = send(&app, multipart(&token, "employees", &numeric)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["rows"][0]["line"], 2);
+    assert_eq!(r.json()["rows"][0]["column"], "A");
+
     let garbage = send(
         &app,
         multipart(&token, "employees", b"PK\x03\x04not really a zip"),
@@ -453,7 +481,13 @@ async fn form_login_language_and_csrf(store: Store) {
     .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert_eq!(ok.headers[header::LOCATION], "/directory");
-    let set_cookie = ok.headers[header::SET_COOKIE].to_str().expect("cookie");
+    let set_cookie = ok
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("serasi_session="))
+        .expect("session cookie");
     assert!(
         set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
         "{set_cookie}"
@@ -544,4 +578,305 @@ async fn database_failure_is_opaque(store: Store) {
         "no database detail: {}",
         r.body
     );
+}
+
+/// Returns the `name=value` pair of the session cookie a response sets.
+fn session_cookie(response: &Response) -> String {
+    response
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("serasi_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
+fn location(response: &Response) -> &str {
+    response.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+}
+
+async fn redirects_stay_on_site(store: Store) {
+    let (app, _) = setup(store).await;
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fevil.example",
+    ] {
+        let body = format!("username=admin&password=kata-sandi-admin&next={next}");
+        let r = send(&app, form("/login", &body, None)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "next={next}");
+        assert_eq!(location(&r), "/", "next={next}");
+        let r = send(&app, form("/lang", &format!("locale=en&next={next}"), None)).await;
+        assert_eq!(location(&r), "/", "lang next={next}");
+    }
+    let r = send(
+        &app,
+        form(
+            "/login",
+            "username=admin&password=kata-sandi-admin&next=%2Fpeople%3Fq%3Dani",
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(location(&r), "/people?q=ani");
+    let page = send(
+        &app,
+        Request::get("/login?next=%2Fpeople")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert!(
+        page.body.contains("name=\"next\" value=\"/people\""),
+        "login form keeps next"
+    );
+}
+
+async fn control_characters_rejected(store: Store) {
+    let (app, token) = setup(store).await;
+    let login = Request::post("/api/v1/auth/token")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": "ad\u{0}min", "password": "x", "name": "t" }).to_string(),
+        ))
+        .expect("req");
+    assert_eq!(send(&app, login).await.status, StatusCode::UNAUTHORIZED);
+    let search = send(&app, get("/api/v1/employees?q=a%00b", &token)).await;
+    assert_eq!(search.status, StatusCode::OK, "{}", search.body);
+    let codes = send(&app, get("/api/v1/classifications?q=%00", &token)).await;
+    assert_eq!(codes.status, StatusCode::OK, "{}", codes.body);
+    let org = org_id(&app, &token, "DINKES").await;
+    let bad =
+        json!({ "identifier": "198609262015051001", "name": "A\u{0}B", "organization_id": org });
+    let r = send(
+        &app,
+        json_request(Method::POST, "/api/v1/employees", &token, &bad),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["field"], "name");
+    let form_login = send(&app, form("/login", "username=ad%00min&password=x", None)).await;
+    assert_eq!(form_login.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn security_headers_and_errors(store: Store) {
+    let (app, token) = setup(store).await;
+    let page = send(
+        &app,
+        Request::get("/login").body(Body::empty()).expect("req"),
+    )
+    .await;
+    let csp = page.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("csp");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers[header::CACHE_CONTROL], "no-store");
+    assert_eq!(page.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+
+    let anonymous = send(
+        &app,
+        Request::get("/api/v1/me").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert!(anonymous.headers.contains_key(header::WWW_AUTHENTICATE));
+    let lower = Request::get("/api/v1/me")
+        .header(header::AUTHORIZATION, format!("bearer {token}"))
+        .body(Body::empty())
+        .expect("req");
+    assert_eq!(
+        send(&app, lower).await.status,
+        StatusCode::OK,
+        "scheme is case-insensitive"
+    );
+
+    let bad_id = send(&app, get("/api/v1/organizations/not-a-uuid", &token)).await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_id.json()["error"], "bad_request");
+    let unknown = send(&app, get("/api/v1/nothing-here", &token)).await;
+    assert_eq!(unknown.json()["error"], "not_found");
+
+    let english = Request::get("/login")
+        .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.8")
+        .body(Body::empty())
+        .expect("req");
+    assert!(send(&app, english).await.body.contains("Log in to Serasi"));
+
+    let odd = Request::builder()
+        .method("FOOBAR")
+        .uri("/healthz")
+        .body(Body::empty())
+        .expect("req");
+    send(&app, odd).await;
+    let metrics = send(
+        &app,
+        Request::get("/metrics").body(Body::empty()).expect("req"),
+    )
+    .await;
+    assert!(
+        !metrics.body.contains("FOOBAR"),
+        "odd methods are not labels"
+    );
+}
+
+async fn one_time_password_must_change(store: Store) {
+    let (app, token) = setup(store).await;
+    let created = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/users",
+            &token,
+            &json!({ "username": "sari", "role": "clerk" }),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let one_time = created.json()["one_time_password"]
+        .as_str()
+        .expect("password")
+        .to_owned();
+
+    let login = send(
+        &app,
+        form(
+            "/login",
+            &format!("username=sari&password={one_time}"),
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(
+        location(&login),
+        "/account",
+        "one-time password leads to the account page"
+    );
+    let session = session_cookie(&login);
+    let blocked = send(
+        &app,
+        Request::get("/directory")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(
+        location(&blocked),
+        "/account",
+        "other pages wait for the new password"
+    );
+
+    let same = send(
+        &app,
+        form(
+            "/account/password",
+            &format!("current={one_time}&new_password={one_time}"),
+            Some(&session),
+        ),
+    )
+    .await;
+    assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = send(
+        &app,
+        form(
+            "/account/password",
+            &format!("current={one_time}&new_password=kata-sandi-sari"),
+            Some(&session),
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let open = send(
+        &app,
+        Request::get("/directory")
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    assert_eq!(
+        open.status,
+        StatusCode::OK,
+        "own session survives the change"
+    );
+}
+
+/// Computes the RFC 6238 code for `secret` at `time` with the same library
+/// the server uses.
+fn totp_code(secret: &str, time: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("base32");
+    totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        Some("Serasi".into()),
+        "admin".into(),
+    )
+    .expect("totp")
+    .generate(time)
+}
+
+async fn totp_code_works_once(store: Store) {
+    let (app, _) = setup(store.clone()).await;
+    let admin = store
+        .user_by_username("admin")
+        .await
+        .expect("q")
+        .expect("admin");
+    let secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    store
+        .set_totp_secret(admin.id, Some(secret))
+        .await
+        .expect("totp on");
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).expect("time");
+    let code = totp_code(secret, now);
+    let login = |totp: &str| {
+        Request::post("/api/v1/auth/token")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "username": "admin", "password": "kata-sandi-admin", "totp": totp, "name": "t" }).to_string()))
+            .expect("req")
+    };
+    let missing = send(&app, login("")).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.json()["field"], "totp");
+    assert_eq!(send(&app, login(&code)).await.status, StatusCode::CREATED);
+    let replay = send(&app, login(&code)).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED, "a code works once");
+}
+
+async fn password_change_is_throttled(store: Store) {
+    let (app, token) = setup(store).await;
+    for _ in 0..5 {
+        let r = send(
+            &app,
+            json_request(
+                Method::POST,
+                "/api/v1/me/password",
+                &token,
+                &json!({ "current": "salah", "new_password": "kata-sandi-baru" }),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    }
+    let locked = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/me/password",
+            &token,
+            &json!({ "current": "kata-sandi-admin", "new_password": "kata-sandi-baru" }),
+        ),
+    )
+    .await;
+    assert_eq!(locked.status, StatusCode::LOCKED, "{}", locked.body);
 }

@@ -4,9 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serasi_domain::user::{Role, check_new_password, parse_username};
+use serasi_domain::user::{Role, parse_username};
 use serasi_domain::{ApiTokenId, EmployeeId};
-use serasi_store::NewUser;
+use serasi_store::{NewUser, PasswordChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::ApiJson;
 use super::directory::audit;
 use crate::AppState;
-use crate::auth::{ApiUser, ClientAddr, Viewer, check_login};
+use crate::auth::{ApiUser, ClientAddr, Viewer, check_login, check_password_change};
 use crate::error::{ApiError, ErrorBody};
 use crate::messages;
 
@@ -57,32 +57,23 @@ pub struct PasswordBody {
 pub async fn change_password(
     State(state): State<AppState>,
     caller: ApiUser,
+    ClientAddr(client): ClientAddr,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     let t = caller.t;
-    if !state
-        .store()
-        .verify_user_password(&caller.user, &body.current)
-        .await
-    {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            t.get("password-current-wrong"),
-        )
-        .field("current"));
-    }
-    if let Err(e) = check_new_password(&body.new_password) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            messages::account_error(t, &e),
-        )
-        .field("new_password"));
-    }
+    check_password_change(
+        &state,
+        t,
+        &caller.user,
+        &body.current,
+        &body.new_password,
+        &client,
+    )
+    .await?;
+    let change = PasswordChange::ByOwner { keep_session: None };
     state
         .store()
-        .set_password(caller.user.id, &body.new_password)
+        .set_password(caller.user.id, &body.new_password, change)
         .await
         .map_err(|e| ApiError::from_store(t, e))?;
     audit(
@@ -284,7 +275,7 @@ pub struct AccountCreated {
 
 /// Creates a login account (administrators only).
 #[utoipa::path(post, path = "/users", tag = "admin", request_body = AccountBody,
-    responses((status = 201, body = AccountCreated), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 201, body = AccountCreated), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_account(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -325,6 +316,7 @@ pub async fn create_account(
         role,
         employee_id,
         is_demo: false,
+        must_change_password: true,
     };
     let user = state
         .store()

@@ -125,7 +125,7 @@ pub async fn get_organization(
 
 /// Creates an organisation (administrators only).
 #[utoipa::path(post, path = "/organizations", tag = "directory", request_body = OrganizationBody,
-    responses((status = 201, body = OrganizationDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 201, body = OrganizationDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_organization(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -154,7 +154,7 @@ pub async fn create_organization(
 
 /// Replaces an organisation's fields (administrators only).
 #[utoipa::path(put, path = "/organizations/{id}", tag = "directory", request_body = OrganizationBody,
-    responses((status = 200, body = OrganizationDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 200, body = OrganizationDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_organization(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -184,7 +184,7 @@ pub async fn update_organization(
 
 /// Deletes an organisation without children, positions or employees.
 #[utoipa::path(delete, path = "/organizations/{id}", tag = "directory",
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_organization(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -307,7 +307,7 @@ async fn holder_name(
 /// Creates a position (administrators only). A parent that would make a
 /// cycle is rejected.
 #[utoipa::path(post, path = "/positions", tag = "directory", request_body = PositionBody,
-    responses((status = 201, body = PositionDto), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 201, body = PositionDto), (status = 422, body = ErrorBody)))]
 pub async fn create_position(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -339,7 +339,7 @@ pub async fn create_position(
 }
 
 #[utoipa::path(put, path = "/positions/{id}", tag = "directory", request_body = PositionBody,
-    responses((status = 200, body = PositionDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 200, body = PositionDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_position(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -517,7 +517,7 @@ pub async fn get_employee(
 /// Creates an employee (administrators only). The NIP is validated: 18
 /// digits, a real birth date, a valid TMT month and a gender digit.
 #[utoipa::path(post, path = "/employees", tag = "directory", request_body = EmployeeBody,
-    responses((status = 201, body = EmployeeDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 201, body = EmployeeDto), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_employee(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -545,7 +545,7 @@ pub async fn create_employee(
 }
 
 #[utoipa::path(put, path = "/employees/{id}", tag = "directory", request_body = EmployeeBody,
-    responses((status = 200, body = EmployeeDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 200, body = EmployeeDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_employee(
     State(state): State<AppState>,
     caller: ApiUser,

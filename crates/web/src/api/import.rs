@@ -30,6 +30,8 @@ fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
     let (line, column) = match err {
         TableError::MissingColumn(c) | TableError::UnknownColumn(c) => (1, c.clone()),
         TableError::Csv { line, .. } => (*line, String::new()),
+        TableError::NumericCell { line, column }
+        | TableError::ControlCharacter { line, column } => (*line, column_name(*column)),
         _ => (0, String::new()),
     };
     let reason = match err {
@@ -47,12 +49,37 @@ fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
             ],
         ),
         TableError::NoRows => t.get("import-no-rows").to_owned(),
+        TableError::NumericCell { .. } => t.get("import-numeric-cell").to_owned(),
+        TableError::ControlCharacter { .. } => t.get("import-control").to_owned(),
+        TableError::TooBig(size) => t.fmt(
+            "import-too-big",
+            &[
+                ("size", &(size / (1024 * 1024)).to_string()),
+                (
+                    "max",
+                    &(crate::tabular::MAX_XLSX_UNPACKED / (1024 * 1024)).to_string(),
+                ),
+            ],
+        ),
     };
     RowErrorBody {
         line,
         column,
         reason,
     }
+}
+
+/// Returns the spreadsheet name of a 1-based column number: 1 is `A`,
+/// 27 is `AA`.
+fn column_name(mut number: usize) -> String {
+    let mut name = Vec::new();
+    while number > 0 {
+        let rest = (number - 1) % 26;
+        name.push(b'A' + u8::try_from(rest).unwrap_or(0));
+        number = (number - 1) / 26;
+    }
+    name.reverse();
+    String::from_utf8(name).unwrap_or_default()
 }
 
 fn rejected(reason: String) -> ImportFailure {
@@ -140,7 +167,7 @@ pub struct ImportResult {
 /// and column.
 #[utoipa::path(post, path = "/import", tag = "admin",
     request_body(content_type = "multipart/form-data", description = "fields `kind` and `file`"),
-    responses((status = 201, body = ImportResult), (status = 422, body = ErrorBody)))]
+    responses((status = 403, body = ErrorBody, description = "The caller is not an administrator."), (status = 201, body = ImportResult), (status = 422, body = ErrorBody)))]
 pub async fn import_file(
     State(state): State<AppState>,
     caller: ApiUser,

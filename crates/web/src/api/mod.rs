@@ -32,6 +32,7 @@ use crate::error::ApiError;
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&BearerAuth),
+    servers((url = "/api/v1", description = "this Serasi installation")),
     security(("bearer" = [])),
     tags(
         (name = "directory", description = "Organisations, positions and employees"),
@@ -119,11 +120,15 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                rejection.body_text(),
-            )),
+            Err(rejection) => {
+                let status = rejection.status();
+                let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "too_large"
+                } else {
+                    "bad_request"
+                };
+                Err(ApiError::new(status, code, rejection.body_text()))
+            }
         }
     }
 }

@@ -9,16 +9,18 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use serasi_domain::ApiTokenId;
-use serasi_domain::user::check_new_password;
+use serasi_store::PasswordChange;
 use serde::Deserialize;
 
 use super::Chrome;
 use super::directory::audit;
 use crate::AppState;
-use crate::auth::{PageUser, new_totp_secret, totp_for, totp_matches, with_flash};
+use crate::auth::{
+    ClientAddr, PageUser, check_password_change, new_totp_secret, totp_for, use_totp_code,
+    with_flash,
+};
 use crate::error::PageError;
 use crate::i18n::Tr;
-use crate::messages;
 
 struct TokenLine {
     id: ApiTokenId,
@@ -49,6 +51,9 @@ struct Notices {
     password_error: Option<String>,
     totp_error: Option<String>,
     new_token: Option<String>,
+    /// The secret being set up, kept when a code was wrong so the user
+    /// need not scan a new one.
+    totp_secret: Option<String>,
 }
 
 async fn render(
@@ -72,7 +77,7 @@ async fn render(
                 .unwrap_or_else(|| "—".into()),
         })
         .collect();
-    let totp_secret = new_totp_secret();
+    let totp_secret = notices.totp_secret.unwrap_or_else(new_totp_secret);
     let totp_url = totp_for(&totp_secret, &me.user.username)
         .map(|t| t.get_url())
         .unwrap_or_default();
@@ -106,35 +111,39 @@ struct PasswordForm {
 async fn change_password(
     State(state): State<AppState>,
     me: PageUser,
+    ClientAddr(client): ClientAddr,
+    jar: CookieJar,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
     let t = me.t();
-    let problem = if !state
-        .store()
-        .verify_user_password(&me.user, &form.current)
-        .await
-    {
-        Some(t.get("password-current-wrong").to_owned())
-    } else {
-        check_new_password(&form.new_password)
-            .err()
-            .map(|e| messages::account_error(t, &e))
-    };
-    if let Some(message) = problem {
-        let page = render(
-            &state,
-            &me,
-            Notices {
-                password_error: Some(message),
-                ..Notices::default()
-            },
-        )
-        .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    let checked = check_password_change(
+        &state,
+        t,
+        &me.user,
+        &form.current,
+        &form.new_password,
+        &client,
+    )
+    .await;
+    if let Err(err) = checked {
+        if err.status.is_server_error() {
+            return Err(PageError::Internal(err.message));
+        }
+        let notices = Notices {
+            password_error: Some(err.message),
+            ..Notices::default()
+        };
+        let page = render(&state, &me, notices).await?;
+        return Ok((err.status, Html(page.render()?)).into_response());
     }
+    let keep_session = me.viewer.session_token.as_deref();
     state
         .store()
-        .set_password(me.user.id, &form.new_password)
+        .set_password(
+            me.user.id,
+            &form.new_password,
+            PasswordChange::ByOwner { keep_session },
+        )
         .await?;
     audit(
         &state,
@@ -145,9 +154,7 @@ async fn change_password(
         serde_json::json!({}),
     )
     .await;
-    // Changing the password ends every session, this one included.
-    let jar = with_flash(CookieJar::new(), "password-changed");
-    Ok((jar, Redirect::to("/login")).into_response())
+    Ok((with_flash(jar, "password-changed"), Redirect::to("/")).into_response())
 }
 
 #[derive(Deserialize)]
@@ -157,31 +164,41 @@ struct TotpForm {
     code: String,
 }
 
+async fn totp_failed(
+    state: &AppState,
+    me: &PageUser,
+    secret: Option<String>,
+) -> Result<Response, PageError> {
+    let notices = Notices {
+        totp_error: Some(me.t().get("totp-wrong").to_owned()),
+        totp_secret: secret,
+        ..Notices::default()
+    };
+    let page = render(state, me, notices).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+}
+
 async fn enable_totp(
     State(state): State<AppState>,
     me: PageUser,
     jar: CookieJar,
     Form(form): Form<TotpForm>,
 ) -> Result<Response, PageError> {
-    let t = me.t();
     if me.user.totp_enabled {
         return Ok(Redirect::to("/account").into_response());
     }
-    if !totp_matches(&form.secret, &me.user.username, &form.code) {
-        let page = render(
-            &state,
-            &me,
-            Notices {
-                totp_error: Some(t.get("totp-wrong").to_owned()),
-                ..Notices::default()
-            },
-        )
-        .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    let secret = form.secret.trim().to_owned();
+    let valid = use_totp_code(&state, &me.user, &secret, &form.code)
+        .await
+        .map_err(|e| PageError::Internal(e.message))?;
+    if !valid {
+        let keep = (!secret.is_empty() && secret.chars().all(|c| c.is_ascii_alphanumeric()))
+            .then_some(secret);
+        return totp_failed(&state, &me, keep).await;
     }
     state
         .store()
-        .set_totp_secret(me.user.id, Some(form.secret.trim()))
+        .set_totp_secret(me.user.id, Some(&secret))
         .await?;
     audit(
         &state,
@@ -201,19 +218,12 @@ async fn disable_totp(
     jar: CookieJar,
     Form(form): Form<TotpForm>,
 ) -> Result<Response, PageError> {
-    let t = me.t();
     let secret = me.user.totp_secret().unwrap_or_default().to_owned();
-    if !totp_matches(&secret, &me.user.username, &form.code) {
-        let page = render(
-            &state,
-            &me,
-            Notices {
-                totp_error: Some(t.get("totp-wrong").to_owned()),
-                ..Notices::default()
-            },
-        )
-        .await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    let valid = use_totp_code(&state, &me.user, &secret, &form.code)
+        .await
+        .map_err(|e| PageError::Internal(e.message))?;
+    if !valid {
+        return totp_failed(&state, &me, None).await;
     }
     state.store().set_totp_secret(me.user.id, None).await?;
     audit(

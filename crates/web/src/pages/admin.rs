@@ -22,7 +22,7 @@ struct AdminPage {
     c: Chrome,
     import_message: Option<String>,
     import_errors: Vec<RowErrorBody>,
-    audit: Vec<(String, String, String)>,
+    audit: Vec<(String, String, String, String)>,
 }
 
 async fn render(
@@ -40,6 +40,8 @@ async fn render(
         .map(|a| {
             (
                 t.datetime(a.at),
+                a.actor_username
+                    .unwrap_or_else(|| "serasi (CLI)".to_owned()),
                 a.action,
                 format!("{} {}", a.entity, a.entity_id),
             )

@@ -60,7 +60,8 @@ async fn people(
     Query(query): Query<PeopleQuery>,
 ) -> Result<Html<String>, PageError> {
     let q: String = query.q.trim().chars().take(200).collect();
-    let page = query.page.unwrap_or(1).max(1);
+    // Far past the last page is clamped, so the offset cannot overflow.
+    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
     let (found, total) = state
         .store()
         .search_employees(&q, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
@@ -354,11 +355,7 @@ async fn save_employee(
                 .into_response())
         }
         Err(err) => {
-            let (mut errors, form_error) = form_errors(t, err)?;
-            // The form has one identifier box for both NIP and village ids.
-            if let Some(message) = errors.remove("nip") {
-                errors.insert("identifier".into(), message);
-            }
+            let (errors, form_error) = form_errors(t, err)?;
             let page =
                 employee_form_page(state, me, org_id, edit, form, errors, form_error).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
@@ -444,6 +441,7 @@ async fn create_account(
         role,
         employee_id: Some(employee.id),
         is_demo: false,
+        must_change_password: true,
     };
     match state.store().create_user(&new).await {
         Ok(user) => {
