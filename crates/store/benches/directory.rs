@@ -107,6 +107,7 @@ async fn run(store: &Store, label: &str) {
             role: Role::Employee,
             employee_id: None,
             is_demo: false,
+            must_change_password: false,
         })
         .await
         .expect("user");

@@ -26,6 +26,7 @@ test_both_backends!(
     one_time_password_must_change,
     totp_code_works_once,
     password_change_is_throttled,
+    profile_and_audit_endpoints,
 );
 
 struct Response {
@@ -879,4 +880,78 @@ async fn password_change_is_throttled(store: Store) {
     )
     .await;
     assert_eq!(locked.status, StatusCode::LOCKED, "{}", locked.body);
+}
+
+async fn profile_and_audit_endpoints(store: Store) {
+    let (app, token) = setup(store).await;
+    let r = send(
+        &app,
+        json_request(
+            Method::PUT,
+            "/api/v1/me/locale",
+            &token,
+            &json!({ "locale": "en" }),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    assert_eq!(
+        send(&app, get("/api/v1/me", &token)).await.json()["locale"],
+        "en"
+    );
+    let bad = send(
+        &app,
+        json_request(
+            Method::PUT,
+            "/api/v1/me/locale",
+            &token,
+            &json!({ "locale": "fr" }),
+        ),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let setup_body = send(&app, get("/api/v1/me/totp/setup", &token))
+        .await
+        .json();
+    let secret = setup_body["secret"].as_str().expect("secret").to_owned();
+    assert!(
+        setup_body["url"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("otpauth://totp/")
+    );
+    let wrong = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/me/totp",
+            &token,
+            &json!({ "secret": secret, "code": "000000" }),
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).expect("time");
+    let code = totp_code(&secret, now);
+    let on = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/me/totp",
+            &token,
+            &json!({ "secret": secret, "code": code }),
+        ),
+    )
+    .await;
+    assert_eq!(on.status, StatusCode::NO_CONTENT, "{}", on.body);
+    assert_eq!(
+        send(&app, get("/api/v1/me", &token)).await.json()["totp_enabled"],
+        true
+    );
+
+    let entries = send(&app, get("/api/v1/audit?limit=10", &token)).await;
+    assert_eq!(entries.status, StatusCode::OK);
+    assert_eq!(entries.json()[0]["action"], "user.totp.enable");
+    assert_eq!(entries.json()[0]["actor_username"], "admin");
 }

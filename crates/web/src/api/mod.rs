@@ -5,6 +5,7 @@
 mod account;
 mod directory;
 pub mod import;
+mod profile;
 
 use std::sync::LazyLock;
 
@@ -82,6 +83,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(account::revoke_token))
         .routes(routes!(account::login_token))
         .routes(routes!(account::create_account))
+        .routes(routes!(profile::set_locale))
+        .routes(routes!(profile::totp_setup))
+        .routes(routes!(profile::enable_totp, profile::disable_totp))
+        .routes(routes!(profile::audit_log))
 }
 
 static OPENAPI: LazyLock<utoipa::openapi::OpenApi> =
