@@ -24,22 +24,20 @@ use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::messages;
 
-/// An organisation in a list, with its number of direct children.
+/// An organisation in a list.
 pub struct OrgItem {
     pub id: OrganizationId,
     pub name: String,
     pub code: String,
     pub kind_key: String,
-    pub children: usize,
 }
 
-fn item(org: &Organization, children: usize) -> OrgItem {
+fn item(org: &Organization) -> OrgItem {
     OrgItem {
         id: org.id,
         name: org.name.clone(),
         code: org.code.clone().unwrap_or_default(),
         kind_key: format!("kind-{}", org.kind),
-        children,
     }
 }
 
@@ -51,8 +49,8 @@ struct DirectoryPage {
     query: String,
     matches: Vec<OrgItem>,
     root: Option<OrgItem>,
-    agencies: Vec<OrgItem>,
-    districts: Vec<OrgItem>,
+    agencies: Vec<(OrgItem, Vec<OrgItem>)>,
+    districts: Vec<(OrgItem, Vec<OrgItem>)>,
 }
 
 #[derive(Deserialize)]
@@ -67,22 +65,28 @@ async fn directory(
     Query(query): Query<SearchQuery>,
 ) -> Result<Html<String>, PageError> {
     let orgs = state.store().organizations().await?;
-    let mut children: HashMap<OrganizationId, usize> = HashMap::new();
-    for org in &orgs {
-        if let Some(parent) = org.parent_id {
-            *children.entry(parent).or_default() += 1;
-        }
-    }
-    let count = |org: &Organization| children.get(&org.id).copied().unwrap_or(0);
     let root = orgs.iter().find(|o| o.parent_id.is_none());
-    let under_root = |kind: OrganizationKind| -> Vec<OrgItem> {
+    let children_of = |parent: OrganizationId| -> Vec<OrgItem> {
         let mut list: Vec<OrgItem> = orgs
             .iter()
-            .filter(|o| o.kind == kind && o.parent_id == root.map(|r| r.id))
-            .map(|o| item(o, count(o)))
+            .filter(|o| o.parent_id == Some(parent))
+            .map(item)
             .collect();
         list.sort_by(|a, b| a.name.cmp(&b.name));
         list
+    };
+    // Two levels of the tree: each agency with its units, each kecamatan
+    // with its villages; deeper levels open on the organisation's page.
+    let under_root = |kind: OrganizationKind| -> Vec<(OrgItem, Vec<OrgItem>)> {
+        let Some(root) = root else { return Vec::new() };
+        children_of(root.id)
+            .into_iter()
+            .filter(|o| o.kind_key == format!("kind-{kind}"))
+            .map(|o| {
+                let children = children_of(o.id);
+                (o, children)
+            })
+            .collect()
     };
     let needle = fold(query.q.trim());
     let matches = if needle.is_empty() {
@@ -96,7 +100,7 @@ async fn directory(
                         .is_some_and(|c| c.starts_with(query.q.trim()))
             })
             .take(200)
-            .map(|o| item(o, count(o)))
+            .map(item)
             .collect()
     };
     let page = DirectoryPage {
@@ -104,7 +108,7 @@ async fn directory(
         c: me.chrome("directory"),
         query: query.q.trim().to_owned(),
         matches,
-        root: root.map(|r| item(r, count(r))),
+        root: root.map(item),
         agencies: under_root(OrganizationKind::Agency),
         districts: under_root(OrganizationKind::District),
     };
@@ -148,7 +152,7 @@ async fn organization(
     let mut ancestors = Vec::new();
     let mut cursor = org.parent_id;
     while let Some(parent) = cursor.and_then(|p| orgs.iter().find(|o| o.id == p)) {
-        ancestors.insert(0, item(parent, 0));
+        ancestors.insert(0, item(parent));
         cursor = parent.parent_id;
         if ancestors.len() > 32 {
             break;
@@ -157,7 +161,7 @@ async fn organization(
     let mut children: Vec<OrgItem> = orgs
         .iter()
         .filter(|o| o.parent_id == Some(id))
-        .map(|o| item(o, 0))
+        .map(item)
         .collect();
     children.sort_by(|a, b| a.name.cmp(&b.name));
 
