@@ -23,7 +23,7 @@ pub enum Conflict {
 
 /// Errors of the storage layer. Variants other than `Database`, `Migrate`,
 /// `Open`, `UnsupportedUrl`, `PendingMigrations`, `Corrupt` and `Hash`
-/// describe bad input and map to 4xx answers.
+/// describe bad input and map to 4xx responses.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("unsupported database URL: it must start with sqlite: or postgres://")]

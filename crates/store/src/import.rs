@@ -9,7 +9,7 @@ use serasi_domain::{EmployeeId, OrganizationId, PositionId};
 
 use crate::{Store, StoreError, both_backends, tx};
 
-/// What a file holds.
+/// Kind of rows a file contains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportKind {
     Organizations,
@@ -82,7 +82,7 @@ impl ImportRow {
     }
 }
 
-/// Why a row was rejected.
+/// Reason a row was rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowProblem {
     Invalid(DirectoryError),

@@ -242,7 +242,7 @@ impl Store {
         Ok(())
     }
 
-    /// Checks that the database answers and every migration is applied.
+    /// Checks that the database responds and every migration is applied.
     pub async fn readiness(&self) -> Result<(), StoreError> {
         let expected = match self.backend() {
             Backend::Sqlite => SQLITE_MIGRATOR.iter().count(),

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::i18n::Tr;
 use crate::messages;
 
-/// An error answered as JSON by the API.
+/// An error returned as JSON by the API.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -91,7 +91,7 @@ impl ApiError {
         )
     }
 
-    /// Maps a store error to the answer a client should see.
+    /// Maps a store error to the response a client should see.
     pub fn from_store(t: Tr, err: StoreError) -> ApiError {
         if !err.is_client_error() {
             return ApiError::internal(&err);
@@ -186,7 +186,7 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Wraps a plain-text client error under `/api/` (such as axum's answer to
+/// Wraps a plain-text client error under `/api/` (such as axum's response to
 /// an unparsable path or query) in the API's JSON error body.
 async fn json_client_error(response: Response) -> Response {
     let is_json = response

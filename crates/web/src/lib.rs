@@ -157,7 +157,7 @@ fn trace_layer(level: Level) -> RequestTrace {
         .on_response(DefaultOnResponse::new().level(level))
 }
 
-/// Answers unknown paths with 404: JSON under `/api/`, a page elsewhere.
+/// Responds to unknown paths with 404: JSON under `/api/`, a page elsewhere.
 async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     use axum::response::IntoResponse;
     if uri.path().starts_with("/api/") {

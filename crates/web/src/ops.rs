@@ -1,5 +1,5 @@
 //! Operations endpoints: `/healthz` (the process runs), `/readyz` (the
-//! database answers and its schema is current) and `/metrics` (Prometheus
+//! database responds and its schema is current) and `/metrics` (Prometheus
 //! text format).
 
 use std::sync::OnceLock;
@@ -31,7 +31,7 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
         metrics::describe_histogram!(
             "http_request_duration_seconds",
             metrics::Unit::Seconds,
-            "Time to answer an HTTP request, by method, route template and status."
+            "Time to respond to an HTTP request, by method, route template and status."
         );
         handle
     })

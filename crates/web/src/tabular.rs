@@ -1,5 +1,5 @@
 //! Reads import files: CSV (UTF-8, comma or semicolon separated) and XLSX
-//! (the first worksheet). Row 1 holds the column names.
+//! (the first worksheet). Row 1 contains the column names.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -17,7 +17,7 @@ pub const MAX_XLSX_UNPACKED: u64 = 64 * 1024 * 1024;
 /// A table read from a file: each row with its 1-based line number.
 type Table = Vec<(usize, Vec<String>)>;
 
-/// Why a file could not be read as a table.
+/// Reason a file cannot be read as a table.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TableError {
     #[error("the file is empty")]

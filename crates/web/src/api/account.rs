@@ -125,7 +125,7 @@ pub struct TokenBody {
     pub name: String,
 }
 
-/// A new token; `token` is shown only in this answer.
+/// A new token; `token` is shown only in this response.
 #[derive(Serialize, ToSchema)]
 pub struct TokenCreated {
     pub id: Uuid,
@@ -264,7 +264,7 @@ pub struct AccountBody {
     pub role: String,
 }
 
-/// A new account with its one-time password, shown only in this answer.
+/// A new account with its one-time password, shown only in this response.
 #[derive(Serialize, ToSchema)]
 pub struct AccountCreated {
     pub id: Uuid,

@@ -16,7 +16,7 @@ use crate::i18n::Tr;
 use crate::messages;
 use crate::tabular::{TableError, read_rows};
 
-/// Why an import wrote nothing.
+/// Reason an import wrote nothing.
 pub enum ImportFailure {
     /// The file or some rows are invalid; each entry names line and column.
     Rejected(Vec<RowErrorBody>),
@@ -153,7 +153,7 @@ pub async fn run_import(
     }
 }
 
-/// What an import created.
+/// Result of an import.
 #[derive(Serialize, ToSchema)]
 pub struct ImportResult {
     pub kind: String,
@@ -163,7 +163,7 @@ pub struct ImportResult {
 /// Imports organisations, positions or employees from a CSV or XLSX file
 /// (administrators only). The form has a `kind` field (`organizations`,
 /// `positions` or `employees`) and a `file` field. Either every row is
-/// imported or none, and the answer lists each row error with its line
+/// imported or none, and the response lists each row error with its line
 /// and column.
 #[utoipa::path(post, path = "/import", tag = "admin",
     request_body(content_type = "multipart/form-data", description = "fields `kind` and `file`"),
