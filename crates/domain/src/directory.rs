@@ -137,7 +137,8 @@ impl DirectoryError {
         match self {
             DirectoryError::Required { field } | DirectoryError::TooLong { field, .. } => field,
             // The NIP is entered in the identifier field of forms and files.
-            DirectoryError::Nip(_) | DirectoryError::IdentifierKind(_) => "identifier",
+            DirectoryError::Nip(_) => "identifier",
+            DirectoryError::IdentifierKind(_) => "identifier_kind",
             DirectoryError::Placement { .. } => "parent",
             DirectoryError::VillageId(_) => "identifier",
             DirectoryError::Email(_) => "email",

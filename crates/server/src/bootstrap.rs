@@ -50,11 +50,22 @@ async fn create_first_admin(store: &Store) -> anyhow::Result<bool> {
         Err(serasi_store::StoreError::Duplicate { .. }) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    println!("Serasi first start: the administrator account was created.");
-    println!("  username: admin");
-    println!("  password: {password}");
-    println!("Change this password after logging in; it is not shown again.");
-    println!("If it is lost, run `serasi admin reset-password admin`.");
+    let notice = format!(
+        "Serasi first start: the administrator account was created.\n  username: admin\n  \
+         password: {password}\nThe first login asks for a new password; this one is not shown again.\n\
+         If it is lost, run `serasi admin reset-password admin`.\n"
+    );
+    // A closed standard output must not stop the server; the password can
+    // then be reset from the command line.
+    let mut stdout = std::io::stdout().lock();
+    if std::io::Write::write_all(&mut stdout, notice.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut stdout))
+        .is_err()
+    {
+        tracing::error!(
+            "cannot print the administrator's one-time password; run `serasi admin reset-password admin`"
+        );
+    }
     Ok(true)
 }
 
@@ -64,6 +75,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         data_dir = %config.data_dir.display(),
         "starting serasi"
     );
+    // The port is taken first, so a busy port stops the start before the
+    // first administrator's password is printed.
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
     let store = open_store(&config).await?;
     tracing::info!(backend = store.backend().as_str(), "database ready");
     load_reference(&store).await?;
@@ -81,12 +97,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         ..WebConfig::default()
     };
     let app = serasi_web::router(AppState::new(store.clone(), web));
-    let listener = tokio::net::TcpListener::bind(&config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
-    println!("Serasi is running at http://{address}/");
+    let mut stdout = std::io::stdout().lock();
+    std::io::Write::write_all(
+        &mut stdout,
+        format!("Serasi is running at http://{address}/\n").as_bytes(),
+    )
+    .ok();
+    drop(stdout);
     serasi_web::serve(listener, app, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");

@@ -61,8 +61,18 @@ impl Config {
                 let text = std::fs::read_to_string(path).with_context(|| {
                     format!("cannot read configuration file {}", path.display())
                 })?;
-                toml::from_str(&text)
-                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+                // The parser's own message quotes the offending line, which
+                // may hold a password, so only its position is reported.
+                toml::from_str(&text).map_err(|e| {
+                    let line = e.span().map_or(0, |span| {
+                        text[..span.start.min(text.len())].matches('\n').count() + 1
+                    });
+                    anyhow::anyhow!(
+                        "invalid configuration file {} at line {line}: {}",
+                        path.display(),
+                        e.message()
+                    )
+                })?
             }
             None => Config::default(),
         };
@@ -258,6 +268,23 @@ mod tests {
         let mut config = Config::default();
         let err = config.apply_env(|k| (k == "SERASI_SECURE_COOKIES").then(|| "maybe".to_owned()));
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn config_file_error_hides_values() {
+        let dir = std::env::temp_dir().join(format!("serasi-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("bad.toml");
+        std::fs::write(
+            &file,
+            "bind = \"x\"\ndatabase_url = postgres://u:S3cretPw@db/x\n",
+        )
+        .expect("write");
+        let err = Config::load(Some(&file)).expect_err("unquoted string is invalid");
+        let text = format!("{err:#}");
+        assert!(!text.contains("S3cretPw"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

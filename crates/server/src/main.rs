@@ -100,8 +100,11 @@ enum AdminCommand {
 
 fn init_logging(config: &Config) {
     let filter = EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only help a terminal; in a log file they are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     if config.log_format == "json" {
         builder
@@ -125,7 +128,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .with_context(|| format!("data folder {} is not writable", dir.display()))?;
     std::fs::remove_file(&probe).ok();
     let url = config.database_url();
-    if let Some(path) = url.strip_prefix("sqlite:") {
+    if let Some(path) = serasi_store::sqlite_path(&url) {
         create_private_file(std::path::Path::new(path.split('?').next().unwrap_or(path)))?;
     }
     let store = Store::connect(&url).await?;
@@ -140,8 +143,9 @@ fn create_private_file(path: &std::path::Path) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
     }
-    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
-        return Ok(());
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
     };
     if !parent.is_dir() {
         anyhow::bail!(
@@ -204,7 +208,7 @@ fn install_panic_hook() {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        tracing::error!(%location, %message, "panic");
+        tracing::error!(%location, panic_message = %message, "panic");
     }));
 }
 

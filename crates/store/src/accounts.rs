@@ -71,7 +71,8 @@ pub enum PasswordChange<'a> {
     /// their API tokens keep working.
     ByOwner { keep_session: Option<&'a str> },
     /// An administrator set a one-time password, for instance because the
-    /// account may be compromised.
+    /// account may be compromised or its authenticator lost. The TOTP
+    /// second factor is turned off too; the user can set it up again.
     Reset,
 }
 
@@ -253,7 +254,15 @@ both_backends! {
         .bind(now)
         .execute(&mut *conn)
         .await
-        .map_err(unique_as("username", new.username))?;
+        .map_err(|e| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() && db.message().contains("employee") => {
+                StoreError::Duplicate {
+                    field: "employee_id",
+                    value: new.employee_id.map(|id| id.to_string()).unwrap_or_default(),
+                }
+            }
+            _ => unique_as("username", new.username)(e),
+        })?;
         user_by(conn, "id", id.as_uuid()).await?.ok_or_else(|| StoreError::not_found("user", id))
     }
 
@@ -370,7 +379,10 @@ impl Store {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(
                 "UPDATE users SET password_hash = $2, password_changed_at = $3, failed_logins = 0, \
-                 locked_until = NULL, must_change_password = $4 WHERE id = $1",
+                 locked_until = NULL, must_change_password = $4, \
+                 totp_secret = CASE WHEN $4 THEN NULL ELSE totp_secret END, \
+                 totp_last_step = CASE WHEN $4 THEN NULL ELSE totp_last_step END \
+                 WHERE id = $1",
             )
             .bind(id.as_uuid())
             .bind(&hash)
@@ -460,18 +472,26 @@ impl Store {
         };
         let verified = verify_password(password, hash).await;
         if let Some(user) = user.clone().filter(|_| verified) {
-            crate::write!(self, |pool| {
-                sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                    .bind(user.id.as_uuid())
-                    .execute(pool)
-                    .await
-                    .map(|r| r.rows_affected())
-            })?;
+            // The failure count is reset by `record_login_success` once
+            // every factor passed, so guessing TOTP codes with the right
+            // password still leads to a lockout.
             return Ok(user);
         }
         self.record_login_failure(user.map(|u| u.id), client, limits)
             .await?;
         Err(LoginError::BadCredentials)
+    }
+
+    /// Clears the failure count after a login that passed every factor.
+    pub async fn record_login_success(&self, user: UserId) -> Result<(), StoreError> {
+        crate::write!(self, |pool| {
+            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+                .bind(user.as_uuid())
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
     }
 
     /// Counts a failed login (wrong password or second factor).

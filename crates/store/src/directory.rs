@@ -371,8 +371,22 @@ both_backends! {
         let Some(parent_id) = fields.parent_id else {
             return Ok(());
         };
-        if position_by_id(conn, parent_id).await?.is_none() {
+        let Some(parent) = position_by_id(conn, parent_id).await? else {
             return Err(StoreError::not_found("parent position", parent_id));
+        };
+        // A superior sits in the same organisation or in one above it, as
+        // a unit head reports to the head of the agency.
+        let mut org = Some(fields.organization_id);
+        let mut depth = 0;
+        while let Some(current) = org.filter(|o| *o != parent.organization_id) {
+            org = org_by_id(conn, current).await?.and_then(|o| o.parent_id);
+            depth += 1;
+            if depth > 64 {
+                break;
+            }
+        }
+        if org != Some(parent.organization_id) {
+            return Err(Conflict::ParentPositionOutside.into());
         }
         if let Some(id) = id {
             let mut parents = HashMap::new();

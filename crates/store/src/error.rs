@@ -19,6 +19,8 @@ pub enum Conflict {
     HolderTaken,
     #[error("the position {0:?} already has a holder")]
     PositionFilled(String),
+    #[error("a superior position must be in the same organisation or in one above it")]
+    ParentPositionOutside,
 }
 
 /// Errors of the storage layer. Variants other than `Database`, `Migrate`,

@@ -239,7 +239,17 @@ both_backends! {
         };
         match directory_db::insert_position(conn, &fields, false).await {
             Ok(_) => Ok(Ok(())),
-            Err(e) => classify(row.line, "name", e).map(Err),
+            Err(e) => classify(row.line, "name", e).map(|mut err| {
+                // Point at the column whose value caused the conflict.
+                match &err.problem {
+                    RowProblem::Conflict(crate::Conflict::HolderTaken) => err.column = "holder_identifier".into(),
+                    RowProblem::Conflict(crate::Conflict::ParentPositionOutside) | RowProblem::Tree(_) => {
+                        err.column = "parent_position".into()
+                    }
+                    _ => {}
+                }
+                Err(err)
+            }),
         }
     }
 
@@ -292,7 +302,10 @@ both_backends! {
         };
         match directory_db::update_position(conn, position_id, &fields).await {
             Ok(_) => Ok(Ok(())),
-            Err(e) => classify(row.line, "position", e).map(Err),
+            Err(e) => classify(row.line, "position", e).map(|mut err| {
+                err.column = "position".into();
+                Err(err)
+            }),
         }
     }
 

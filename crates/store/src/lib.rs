@@ -165,8 +165,8 @@ impl Store {
     /// Opens the database named by `url`: `sqlite:PATH` (created when
     /// missing) or `postgres://…`. Any other scheme is an error.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        if let Some(rest) = url.strip_prefix("sqlite:") {
-            Self::open_sqlite(rest.trim_start_matches("//")).await
+        if let Some(path) = sqlite_path(url) {
+            Self::open_sqlite(path).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::open_postgres(url).await
         } else {
@@ -265,6 +265,14 @@ impl Store {
             Pools::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// Returns the file path (with any `?options`) of a `sqlite:` URL:
+/// `sqlite:data/x.db` and `sqlite://data/x.db` are relative,
+/// `sqlite:///srv/x.db` is absolute.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    Some(rest.strip_prefix("//").unwrap_or(rest))
 }
 
 /// Current time as Unix epoch milliseconds, the unit of every timestamp

@@ -206,7 +206,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
             .await
             .map_err(|_| ApiError::internal(&"authentication middleware missing"))?;
         let t = viewer.tr();
+        // With a one-time password only reading the account and changing
+        // the password are allowed. Inside `/api/v1` the path is relative.
+        let path = parts.uri.path();
+        let allowed_before_change = path.ends_with("/me") || path.ends_with("/me/password");
         match viewer.user {
+            Some(user) if user.must_change_password && !allowed_before_change => {
+                Err(ApiError::password_change_required(t))
+            }
             Some(user) => Ok(ApiUser { user, t }),
             None => Err(ApiError::unauthorized(t)),
         }
@@ -406,6 +413,11 @@ pub async fn check_password_change(
         )
         .field("new_password"));
     }
+    state
+        .store()
+        .record_login_success(user.id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     Ok(())
 }
 
@@ -450,6 +462,11 @@ pub async fn check_login(
         )
         .field("totp"));
     }
+    state
+        .store()
+        .record_login_success(user.id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     Ok(user)
 }
 

@@ -73,6 +73,15 @@ impl ApiError {
         )
     }
 
+    /// Rejects an account whose one-time password is not yet replaced.
+    pub fn password_change_required(t: Tr) -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+            t.get("error-password-change-required"),
+        )
+    }
+
     pub fn forbidden(t: Tr) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", t.get("error-forbidden"))
     }
@@ -227,6 +236,53 @@ async fn json_client_error(response: Response) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body.to_string()))
 }
 
+/// Turns a plain-text client error on a page (such as axum's response to a
+/// malformed id in the path) into a short HTML page.
+async fn html_client_error(response: Response) -> Response {
+    let is_plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !is_plain {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let detail = html_escape(String::from_utf8_lossy(&bytes).trim());
+    let html = format!(
+        "<!doctype html><html lang=\"id\"><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{status}</title><main style=\"font-family:sans-serif;padding:2rem\">\
+         <h1>{status}</h1><p>Permintaan tidak valid. / The request is invalid.</p>\
+         <p><small>{detail}</small></p><p><a href=\"/\">Serasi</a></p></main></html>",
+        status = parts.status.as_u16()
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(html))
+}
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Replaces the body of every server error with a short text naming the
 /// request id, so no internal detail leaves the server.
 pub async fn opaque_server_errors(request: Request, next: Next) -> Response {
@@ -238,8 +294,12 @@ pub async fn opaque_server_errors(request: Request, next: Next) -> Response {
         .to_owned();
     let wants_json = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
-    if wants_json && response.status().is_client_error() {
-        return json_client_error(response).await;
+    if response.status().is_client_error() {
+        return if wants_json {
+            json_client_error(response).await
+        } else {
+            html_client_error(response).await
+        };
     }
     if !response.status().is_server_error() {
         return response;

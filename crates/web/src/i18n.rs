@@ -21,20 +21,30 @@ impl Locale {
         }
     }
 
-    /// Picks the first supported language of an `Accept-Language` header,
-    /// in the order the browser lists them.
+    /// Picks the supported language the browser prefers most in an
+    /// `Accept-Language` header, by its `q` weight (default 1).
     pub fn from_accept_language(header: &str) -> Option<Locale> {
-        header
-            .split(',')
-            .filter_map(|part| part.split(';').next())
-            .map(|tag| {
-                tag.trim()
-                    .split('-')
-                    .next()
-                    .unwrap_or_default()
-                    .to_ascii_lowercase()
-            })
-            .find_map(|primary| Locale::parse(&primary))
+        let mut best: Option<(f32, Locale)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or_default().trim();
+            let primary = tag
+                .split('-')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let Some(locale) = Locale::parse(&primary) else {
+                continue;
+            };
+            let weight = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, locale));
+            }
+        }
+        best.map(|(_, locale)| locale)
     }
 
     /// Parses `id` or `en`; anything else is `None`.
@@ -148,6 +158,11 @@ mod tests {
             Some(Locale::Id)
         );
         assert_eq!(Locale::from_accept_language("fr"), None);
+        assert_eq!(
+            Locale::from_accept_language("en;q=0.1, id;q=0.9"),
+            Some(Locale::Id)
+        );
+        assert_eq!(Locale::from_accept_language("id;q=0, en"), Some(Locale::En));
     }
 
     #[test]

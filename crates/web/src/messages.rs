@@ -93,6 +93,7 @@ pub fn conflict(t: Tr, conflict: &Conflict) -> String {
         ),
         Conflict::HolderTaken => t.get("error-holder-taken").to_owned(),
         Conflict::PositionFilled(name) => t.fmt("error-position-filled", &[("name", name)]),
+        Conflict::ParentPositionOutside => t.get("error-parent-position-scope").to_owned(),
     }
 }
 
@@ -103,6 +104,7 @@ pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
         StoreError::Duplicate { field, .. } => Some(field),
         StoreError::Tree(_) => Some("parent"),
         StoreError::Conflict(Conflict::HolderTaken) => Some("holder_id"),
+        StoreError::Conflict(Conflict::ParentPositionOutside) => Some("parent"),
         _ => None,
     }
 }

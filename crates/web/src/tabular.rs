@@ -4,11 +4,16 @@
 use std::collections::HashMap;
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use std::collections::BTreeMap;
+
+use calamine::{DataRef, Reader, Xlsx};
 use serasi_store::import::{ImportKind, ImportRow};
 
 /// Most data rows one file may hold.
 pub const MAX_ROWS: usize = 20_000;
+
+/// Most columns a row may use.
+pub const MAX_COLUMNS: usize = 64;
 
 /// Most bytes the parts of an XLSX file may unpack to, so a small
 /// compressed upload cannot exhaust memory.
@@ -36,6 +41,10 @@ pub enum TableError {
     TooManyRows(usize),
     #[error("the file has no data rows")]
     NoRows,
+    #[error("line {line} uses column {column}; at most {MAX_COLUMNS} columns are allowed")]
+    TooManyColumns { line: usize, column: usize },
+    #[error("column {0:?} appears twice in the header row")]
+    DuplicateColumn(String),
     #[error("the XLSX file unpacks to {0} bytes, more than the {MAX_XLSX_UNPACKED} allowed")]
     TooBig(u64),
     #[error(
@@ -63,60 +72,87 @@ pub fn read_rows(bytes: &[u8], kind: ImportKind) -> Result<Vec<ImportRow>, Table
 
 fn read_xlsx(bytes: &[u8]) -> Result<Table, TableError> {
     check_unpacked_size(bytes)?;
-    let mut workbook: Xlsx<_> =
-        Xlsx::new(Cursor::new(bytes)).map_err(|e| TableError::Xlsx(e.to_string()))?;
+    let xlsx_error = |e: calamine::XlsxError| TableError::Xlsx(e.to_string());
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
     let sheet = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| TableError::Xlsx("the workbook has no worksheet".into()))?
-        .map_err(|e| TableError::Xlsx(e.to_string()))?;
-    // The range starts at the first used cell, which need not be A1.
-    let (first_row, first_column) = sheet
-        .start()
-        .map_or((0, 0), |(r, c)| (r as usize, c as usize));
-    let mut table = Vec::new();
-    for (index, row) in sheet.rows().enumerate() {
-        let line = first_row + index + 1;
-        let mut cells = vec![String::new(); first_column];
-        for (offset, cell) in row.iter().enumerate() {
-            let column = first_column + offset + 1;
-            cells.push(cell_text(cell).ok_or(TableError::NumericCell { line, column })?);
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| TableError::Xlsx("the workbook has no worksheet".into()))?;
+    // Cells are streamed rather than loaded as a range: a range allocates
+    // every cell between A1 and the last used one, so a single cell at
+    // XFD1048576 would need gigabytes.
+    let mut reader = workbook
+        .worksheet_cells_reader(&sheet)
+        .map_err(xlsx_error)?;
+    let mut cells_by_row: BTreeMap<usize, Vec<(usize, String)>> = BTreeMap::new();
+    while let Some(cell) = reader.next_cell().map_err(xlsx_error)? {
+        let (row, column) = cell.get_position();
+        let (line, column) = (row as usize + 1, column as usize + 1);
+        let text = cell_text(cell.get_value()).ok_or(TableError::NumericCell { line, column })?;
+        if text.trim().is_empty() {
+            continue;
         }
-        table.push((line, cells));
+        if line > MAX_ROWS + 1 {
+            return Err(TableError::TooManyRows(line - 1));
+        }
+        if column > MAX_COLUMNS {
+            return Err(TableError::TooManyColumns { line, column });
+        }
+        cells_by_row.entry(line).or_default().push((column, text));
     }
+    let table = cells_by_row
+        .into_iter()
+        .map(|(line, cells)| {
+            let width = cells.iter().map(|(column, _)| *column).max().unwrap_or(0);
+            let mut row = vec![String::new(); width];
+            for (column, text) in cells {
+                row[column - 1] = text;
+            }
+            (line, row)
+        })
+        .collect();
     Ok(table)
 }
 
-/// Sums the sizes the archive's parts declare once unpacked.
+/// Decompresses every part of the archive once, counting real bytes, and
+/// rejects the file when they exceed the limit. The sizes the archive
+/// declares are not trusted: a crafted file can understate them.
 fn check_unpacked_size(bytes: &[u8]) -> Result<(), TableError> {
-    let mut archive =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| TableError::Xlsx(e.to_string()))?;
+    let zip_error = |e: zip::result::ZipError| TableError::Xlsx(e.to_string());
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zip_error)?;
     let mut total: u64 = 0;
     for index in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(index)
-            .map_err(|e| TableError::Xlsx(e.to_string()))?;
-        total = total.saturating_add(entry.size());
-    }
-    if total > MAX_XLSX_UNPACKED {
-        return Err(TableError::TooBig(total));
+        let entry = archive.by_index(index).map_err(zip_error)?;
+        let allowed = MAX_XLSX_UNPACKED - total;
+        let read = std::io::copy(
+            &mut std::io::Read::take(entry, allowed + 1),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| TableError::Xlsx(e.to_string()))?;
+        total += read;
+        if total > MAX_XLSX_UNPACKED {
+            return Err(TableError::TooBig(total));
+        }
     }
     Ok(())
 }
 
 /// Returns a cell's text, or `None` for a number too long to be exact.
-fn cell_text(cell: &Data) -> Option<String> {
+fn cell_text(cell: &DataRef<'_>) -> Option<String> {
     let text = match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.clone(),
+        DataRef::SharedString(s) => (*s).to_owned(),
         // A whole number below 2^53 is exact, so its digits are safe. An
         // 18-digit NIP typed into a number cell has already lost its last
         // digits.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
             format!("{f:.0}")
         }
-        Data::Float(f) if f.abs() >= 9_007_199_254_740_992.0 => return None,
-        Data::Int(i) => i.to_string(),
-        other => other.to_string(),
+        DataRef::Float(f) if f.abs() >= 9_007_199_254_740_992.0 => return None,
+        DataRef::Int(i) => i.to_string(),
+        other => calamine::Data::from(other.clone()).to_string(),
     };
     Some(text)
 }
@@ -163,10 +199,7 @@ fn read_csv(text: &str) -> Result<Table, TableError> {
                 .take_while(|b| matches!(b, b'\n' | b'\r'))
                 .count();
         if start >= counted_to {
-            line_at += text.as_bytes()[counted_to..start.min(text.len())]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count();
+            line_at += count_line_breaks(&text.as_bytes()[counted_to..start.min(text.len())]);
             counted_to = start.min(text.len());
         }
         rows.push((line_at, record.iter().map(str::to_owned).collect()));
@@ -175,6 +208,16 @@ fn read_csv(text: &str) -> Result<Table, TableError> {
         }
     }
     Ok(rows)
+}
+
+/// Counts line breaks: `\n`, `\r\n` and a lone `\r` (old Mac files).
+fn count_line_breaks(bytes: &[u8]) -> usize {
+    let lone_cr = bytes
+        .windows(2)
+        .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+        .count()
+        + usize::from(bytes.last() == Some(&b'\r'));
+    bytes.iter().filter(|b| **b == b'\n').count() + lone_cr
 }
 
 fn into_rows(table: Table, kind: ImportKind) -> Result<Vec<ImportRow>, TableError> {
@@ -197,6 +240,11 @@ fn into_rows(table: Table, kind: ImportKind) -> Result<Vec<ImportRow>, TableErro
         .into_iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
+    for (index, name) in header.iter().enumerate() {
+        if !name.is_empty() && header[..index].contains(name) {
+            return Err(TableError::DuplicateColumn(name.clone()));
+        }
+    }
     if let Some(unknown) = header
         .iter()
         .find(|h| !h.is_empty() && !kind.known_columns().contains(&h.as_str()))
@@ -271,8 +319,8 @@ mod tests {
 
     #[test]
     fn numeric_nip_cell() {
-        assert_eq!(cell_text(&Data::Float(12_345.0)), Some("12345".into()));
-        assert_eq!(cell_text(&Data::Float(198_609_262_015_051_000.0)), None);
+        assert_eq!(cell_text(&DataRef::Float(12_345.0)), Some("12345".into()));
+        assert_eq!(cell_text(&DataRef::Float(198_609_262_015_051_000.0)), None);
     }
 
     #[test]
@@ -281,6 +329,21 @@ mod tests {
         let rows = read_rows(text.as_bytes(), ImportKind::Organizations).expect("parses");
         let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
         assert_eq!(lines, [2, 4, 6]);
+    }
+
+    #[test]
+    fn carriage_return_lines() {
+        let text = "code,name,kind,parent_code\rA,One,agency,33.22\rB,Two,agency,33.22\r";
+        let rows = read_rows(text.as_bytes(), ImportKind::Organizations).expect("parses");
+        let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 3]);
+    }
+
+    #[test]
+    fn duplicate_column_rejected() {
+        let text = "identifier,name,organization_code,identifier\n1,A,X,2\n";
+        let err = read_rows(text.as_bytes(), ImportKind::Employees);
+        assert!(matches!(err, Err(TableError::DuplicateColumn(c)) if c == "identifier"));
     }
 
     #[test]

@@ -27,6 +27,10 @@ test_both_backends!(
     totp_code_works_once,
     password_change_is_throttled,
     profile_and_audit_endpoints,
+    one_time_password_blocks_api,
+    totp_guessing_locks_account,
+    directory_rules_over_api,
+    hostile_spreadsheets_rejected,
 );
 
 struct Response {
@@ -954,4 +958,166 @@ async fn profile_and_audit_endpoints(store: Store) {
     assert_eq!(entries.status, StatusCode::OK);
     assert_eq!(entries.json()[0]["action"], "user.totp.enable");
     assert_eq!(entries.json()[0]["actor_username"], "admin");
+}
+
+async fn one_time_password_blocks_api(store: Store) {
+    let (app, token) = setup(store).await;
+    let created = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/users",
+            &token,
+            &json!({ "username": "tono", "role": "employee" }),
+        ),
+    )
+    .await;
+    let one_time = created.json()["one_time_password"]
+        .as_str()
+        .expect("password")
+        .to_owned();
+    let login = Request::post("/api/v1/auth/token")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": "tono", "password": one_time, "name": "cli" }).to_string(),
+        ))
+        .expect("req");
+    let r = send(&app, login).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.json()["error"], "password_change_required");
+
+    let page_login = send(
+        &app,
+        form(
+            "/login",
+            &format!("username=tono&password={one_time}"),
+            None,
+        ),
+    )
+    .await;
+    let session = session_cookie(&page_login);
+    let with_session = |uri: &str| {
+        Request::get(uri)
+            .header(header::COOKIE, &session)
+            .body(Body::empty())
+            .expect("req")
+    };
+    assert_eq!(
+        send(&app, with_session("/api/v1/me")).await.status,
+        StatusCode::OK
+    );
+    let blocked = send(&app, with_session("/api/v1/organizations")).await;
+    assert_eq!(blocked.status, StatusCode::FORBIDDEN, "{}", blocked.body);
+}
+
+async fn totp_guessing_locks_account(store: Store) {
+    let (app, _) = setup(store.clone()).await;
+    let admin = store
+        .user_by_username("admin")
+        .await
+        .expect("q")
+        .expect("admin");
+    store
+        .set_totp_secret(admin.id, Some("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"))
+        .await
+        .expect("totp on");
+    let login = |totp: &str| {
+        Request::post("/api/v1/auth/token")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "username": "admin", "password": "kata-sandi-admin", "totp": totp, "name": "t" }).to_string()))
+            .expect("req")
+    };
+    for guess in ["000000", "111111", "222222", "333333", "444444"] {
+        assert_eq!(
+            send(&app, login(guess)).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let locked = send(&app, login("555555")).await;
+    assert_eq!(locked.status, StatusCode::LOCKED, "{}", locked.body);
+}
+
+async fn directory_rules_over_api(store: Store) {
+    let (app, token) = setup(store).await;
+    let kominfo = org_id(&app, &token, "DISKOMINFO.APTIKA").await;
+    let dinkes = org_id(&app, &token, "DINKES").await;
+    let head = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            &token,
+            &json!({ "organization_id": dinkes, "name": "Kepala Dinas" }),
+        ),
+    )
+    .await
+    .json();
+    let outside =
+        json!({ "organization_id": kominfo, "name": "Kepala Bidang", "parent_id": head["id"] });
+    let r = send(
+        &app,
+        json_request(Method::POST, "/api/v1/positions", &token, &outside),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["field"], "parent");
+
+    let employee = send(&app, json_request(Method::POST, "/api/v1/employees", &token, &json!({ "identifier": "198609262015051001", "name": "Ani", "organization_id": dinkes }))).await.json();
+    let first = json!({ "username": "ani", "role": "employee", "employee_id": employee["id"] });
+    assert_eq!(
+        send(
+            &app,
+            json_request(Method::POST, "/api/v1/users", &token, &first)
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let second = json!({ "username": "ani2", "role": "admin", "employee_id": employee["id"] });
+    let r = send(
+        &app,
+        json_request(Method::POST, "/api/v1/users", &token, &second),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.json()["field"], "employee_id");
+
+    let named = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/me/tokens",
+            &token,
+            &json!({ "name": "x\u{0}y" }),
+        ),
+    )
+    .await;
+    assert_eq!(named.status, StatusCode::CREATED, "{}", named.body);
+    assert_eq!(named.json()["name"], "xy");
+
+    let page = Request::get("/org/not-a-uuid")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("req");
+    let r = send(&app, page).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+}
+
+async fn hostile_spreadsheets_rejected(store: Store) {
+    let (app, token) = setup(store).await;
+    // One cell at the sheet's last row and column: a range-based reader
+    // would allocate every cell in between.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "identifier").expect("cell");
+    sheet.write_string(1_048_575, 16_383, "x").expect("cell");
+    let far = book.save_to_buffer().expect("xlsx");
+    let r = send(&app, multipart(&token, "employees", &far)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 }

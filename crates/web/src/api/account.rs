@@ -133,8 +133,14 @@ pub struct TokenCreated {
     pub token: String,
 }
 
-fn token_name(name: &str) -> String {
-    let name: String = name.trim().chars().take(100).collect();
+/// Trims a token label to 100 characters without control characters.
+pub fn token_name(name: &str) -> String {
+    let name: String = name
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
     if name.is_empty() {
         "token".to_owned()
     } else {
@@ -227,6 +233,9 @@ pub async fn login_token(
         &client,
     )
     .await?;
+    if user.must_change_password {
+        return Err(ApiError::password_change_required(t));
+    }
     let name = token_name(&body.name);
     let (id, token) = state
         .store()

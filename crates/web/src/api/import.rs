@@ -28,7 +28,10 @@ pub enum ImportFailure {
 
 fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
     let (line, column) = match err {
-        TableError::MissingColumn(c) | TableError::UnknownColumn(c) => (1, c.clone()),
+        TableError::MissingColumn(c)
+        | TableError::UnknownColumn(c)
+        | TableError::DuplicateColumn(c) => (1, c.clone()),
+        TableError::TooManyColumns { line, column } => (*line, column_name(*column)),
         TableError::Csv { line, .. } => (*line, String::new()),
         TableError::NumericCell { line, column }
         | TableError::ControlCharacter { line, column } => (*line, column_name(*column)),
@@ -50,6 +53,11 @@ fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
         ),
         TableError::NoRows => t.get("import-no-rows").to_owned(),
         TableError::NumericCell { .. } => t.get("import-numeric-cell").to_owned(),
+        TableError::DuplicateColumn(c) => t.fmt("import-duplicate-column", &[("column", c)]),
+        TableError::TooManyColumns { .. } => t.fmt(
+            "import-too-many-columns",
+            &[("max", &crate::tabular::MAX_COLUMNS.to_string())],
+        ),
         TableError::ControlCharacter { .. } => t.get("import-control").to_owned(),
         TableError::TooBig(size) => t.fmt(
             "import-too-big",

@@ -3,6 +3,8 @@
 //! OpenAPI document is generated from the handlers' annotations.
 
 mod account;
+
+pub use account::token_name;
 mod directory;
 pub mod import;
 mod profile;

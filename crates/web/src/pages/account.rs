@@ -248,12 +248,10 @@ async fn create_token(
     me: PageUser,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    let name: String = form.name.trim().chars().take(100).collect();
-    let name = if name.is_empty() {
-        "token".to_owned()
-    } else {
-        name
-    };
+    if me.user.must_change_password {
+        return Ok(Redirect::to("/account").into_response());
+    }
+    let name = crate::api::token_name(&form.name);
     let (id, secret) = state.store().create_api_token(me.user.id, &name).await?;
     audit(
         &state,

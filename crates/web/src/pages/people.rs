@@ -60,13 +60,22 @@ async fn people(
     Query(query): Query<PeopleQuery>,
 ) -> Result<Html<String>, PageError> {
     let q: String = query.q.trim().chars().take(200).collect();
-    // Far past the last page is clamped, so the offset cannot overflow.
-    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
-    let (found, total) = state
+    // Far past the last page is clamped, so the offset cannot overflow;
+    // a page past the end shows the last page.
+    let mut page = query.page.unwrap_or(1).clamp(1, 1_000_000);
+    let (mut found, total) = state
         .store()
         .search_employees(&q, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         .await?;
     let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    if page > pages {
+        page = pages;
+        found = state
+            .store()
+            .search_employees(&q, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+            .await?
+            .0;
+    }
     let url = |p: i64| format!("/people?q={}&page={p}", urlencode(&q));
     let hits = found
         .into_iter()
