@@ -579,7 +579,10 @@ async fn password_reset_revokes_tokens(store: Store) {
         store.user_by_api_token(&secret).await.expect("q").is_none(),
         "reset revokes tokens"
     );
-    assert!(!reset.totp_enabled, "reset turns TOTP off for a lost authenticator");
+    assert!(
+        !reset.totp_enabled,
+        "reset turns TOTP off for a lost authenticator"
+    );
     assert!(
         store.session(&mine).await.expect("q").is_none(),
         "reset ends every session"

@@ -594,6 +594,7 @@ async fn switch_language(
     let cookie = Cookie::build((LANG_COOKIE, locale.code()))
         .path("/")
         .same_site(SameSite::Lax)
+        .secure(state.config().secure_cookies)
         .max_age(time::Duration::days(365));
     Ok((
         jar.add(cookie),

@@ -91,8 +91,45 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(profile::audit_log))
 }
 
-static OPENAPI: LazyLock<utoipa::openapi::OpenApi> =
-    LazyLock::new(|| api_router().split_for_parts().1);
+static OPENAPI: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+    let mut openapi = api_router().split_for_parts().1;
+    document_unauthorized(&mut openapi);
+    openapi
+});
+
+/// Adds the 401 response to every operation that needs a token, which is
+/// all of them except the token login itself.
+fn document_unauthorized(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let response = ResponseBuilder::new()
+        .description("No valid token or session.")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        if path == "/auth/token" {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("401".to_owned())
+                .or_insert_with(|| response.clone().into());
+        }
+    }
+}
 
 /// The OpenAPI 3 document of the API, as served at `/api/v1/openapi.json`.
 pub fn openapi_json() -> String {
