@@ -560,6 +560,8 @@ impl Store {
     }
 
     /// Turns the TOTP second factor on (with a base32 secret) or off.
+    // TODO: encrypt TOTP secrets with a key kept outside the database; they
+    // are stored in plain text, so a copy of the database reveals them.
     pub async fn set_totp_secret(
         &self,
         user: UserId,
