@@ -592,9 +592,10 @@ async fn position_form_page(
     })
 }
 
+/// The `?org=` parameter of forms that add to an organisation.
 #[derive(Deserialize)]
-struct OrgQuery {
-    org: OrganizationId,
+pub struct OrgQuery {
+    pub org: OrganizationId,
 }
 
 async fn new_position(

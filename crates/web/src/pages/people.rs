@@ -15,7 +15,7 @@ use serasi_domain::{EmployeeId, OrganizationId};
 use serasi_store::{NewUser, StoreError};
 use serde::Deserialize;
 
-use super::directory::{audit, form_errors};
+use super::directory::{OrgQuery, audit, form_errors};
 use super::{Chrome, FieldErrors};
 use crate::AppState;
 use crate::auth::{PageUser, urlencode, with_flash};
@@ -252,11 +252,6 @@ async fn employee_form_page(
             .map(|r| (r.code(), r.label()))
             .collect(),
     })
-}
-
-#[derive(Deserialize)]
-struct OrgQuery {
-    org: OrganizationId,
 }
 
 async fn new_employee(
