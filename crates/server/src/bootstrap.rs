@@ -155,7 +155,10 @@ pub async fn reset_password(store: &Store, username: &str) -> anyhow::Result<()>
         )
         .await?;
     println!("New one-time password for {username}: {password}");
-    println!("The account is unlocked and its sessions have ended.");
+    println!(
+        "The account is unlocked; its sessions have ended, its API tokens are revoked and TOTP is off. \
+         The new password must be changed at the next login."
+    );
     Ok(())
 }
 

@@ -188,36 +188,33 @@ pub fn mask_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest.split_once('/').map_or((rest, ""), |(a, t)| (a, t));
-    let authority = match authority.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    // The last `@` ends the credentials, which may themselves contain `/`.
+    let address = match before_query.rsplit_once('@') {
+        Some((credentials, host_and_path)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host_and_path}"),
+            None => before_query.to_owned(),
         },
-        None => authority.to_owned(),
+        None => before_query.to_owned(),
     };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| {
-                    let key = pair.split('=').next().unwrap_or_default();
-                    if key.to_ascii_lowercase().contains("password") {
-                        format!("{key}=***")
-                    } else {
-                        pair.to_owned()
-                    }
-                })
-                .collect();
-            format!("{path}?{}", query.join("&"))
-        }
-        None => tail.to_owned(),
+    let Some(query) = query else {
+        return format!("{scheme}://{address}");
     };
-    if rest.contains('/') {
-        format!("{scheme}://{authority}/{tail}")
-    } else {
-        format!("{scheme}://{authority}")
-    }
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            if key.to_ascii_lowercase().contains("password") {
+                format!("{key}=***")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    format!("{scheme}://{address}?{}", query.join("&"))
 }
 
 #[cfg(test)]
@@ -300,6 +297,10 @@ mod tests {
         assert_eq!(
             mask_url_password("sqlite:data/serasi.sqlite"),
             "sqlite:data/serasi.sqlite"
+        );
+        assert_eq!(
+            mask_url_password("postgres://serasi:S3cret/Pw@db/x"),
+            "postgres://serasi:***@db/x"
         );
         assert_eq!(
             mask_url_password("postgres://db/x?sslpassword=k&sslmode=require"),

@@ -242,6 +242,15 @@ both_backends! {
         is_demo: bool,
     ) -> Result<Organization, StoreError> {
         check_org_placement(conn, None, fields).await?;
+        if fields.kind == OrganizationKind::Regency {
+            let regencies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM organizations WHERE kind = $1")
+                .bind(OrganizationKind::Regency.as_str())
+                .fetch_one(&mut *conn)
+                .await?;
+            if regencies > 0 {
+                return Err(Conflict::SecondRegency.into());
+            }
+        }
         let id = OrganizationId::new();
         let now = now_ms();
         sqlx::query(
@@ -264,6 +273,40 @@ both_backends! {
             .ok_or_else(|| StoreError::not_found("organisation", id))
     }
 
+    /// Checks that moving `moved` under `new_parent` leaves every position
+    /// in its subtree reporting to a position in the subtree or in one of
+    /// the new ancestors.
+    async fn check_positions_after_move(
+        conn: &mut Conn,
+        moved: OrganizationId,
+        new_parent: Option<OrganizationId>,
+    ) -> Result<(), StoreError> {
+        let orgs = all_orgs(conn).await?;
+        let mut subtree = vec![moved];
+        let mut index = 0;
+        while index < subtree.len() {
+            let current = subtree[index];
+            subtree.extend(orgs.iter().filter(|o| o.parent_id == Some(current)).map(|o| o.id));
+            index += 1;
+        }
+        let mut allowed = subtree.clone();
+        let mut cursor = new_parent;
+        while let Some(org) = cursor.filter(|o| !allowed.contains(o)) {
+            allowed.push(org);
+            cursor = orgs.iter().find(|o| o.id == org).and_then(|o| o.parent_id);
+        }
+        for org in &subtree {
+            for view in positions_of_org(conn, *org).await? {
+                let Some(parent_id) = view.position.parent_id else { continue };
+                let parent_org = position_by_id(conn, parent_id).await?.map(|p| p.organization_id);
+                if parent_org.is_some_and(|p| !allowed.contains(&p)) {
+                    return Err(Conflict::OrgMoveBreaksPositions.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) async fn update_org(
         conn: &mut Conn,
         id: OrganizationId,
@@ -273,6 +316,9 @@ both_backends! {
             .await?
             .ok_or_else(|| StoreError::not_found("organisation", id))?;
         check_org_placement(conn, Some(id), fields).await?;
+        if current.parent_id != fields.parent_id {
+            check_positions_after_move(conn, id, fields.parent_id).await?;
+        }
         if current.kind != fields.kind {
             let children: Vec<String> =
                 sqlx::query_scalar("SELECT kind FROM organizations WHERE parent_id = $1")
@@ -440,10 +486,20 @@ both_backends! {
         id: PositionId,
         fields: &PositionFields,
     ) -> Result<Position, StoreError> {
-        if position_by_id(conn, id).await?.is_none() {
+        let Some(current) = position_by_id(conn, id).await? else {
             return Err(StoreError::not_found("position", id));
-        }
+        };
         check_position(conn, Some(id), fields).await?;
+        if current.organization_id != fields.organization_id {
+            // Subordinates would otherwise report across organisations.
+            let subordinates: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM positions WHERE parent_id = $1")
+                .bind(id.as_uuid())
+                .fetch_one(&mut *conn)
+                .await?;
+            if subordinates > 0 {
+                return Err(Conflict::PositionHasChildren.into());
+            }
+        }
         sqlx::query(
             "UPDATE positions SET organization_id = $2, name = $3, name_folded = $4, parent_id = $5, \
              holder_id = $6, updated_at = $7 WHERE id = $1",

@@ -21,6 +21,12 @@ pub enum Conflict {
     PositionFilled(String),
     #[error("a superior position must be in the same organisation or in one above it")]
     ParentPositionOutside,
+    #[error("other positions still report to this one; move them first")]
+    PositionHasChildren,
+    #[error("the move would leave positions reporting outside their line of organisations")]
+    OrgMoveBreaksPositions,
+    #[error("the tree already has a regency at the top")]
+    SecondRegency,
 }
 
 /// Errors of the storage layer. Variants other than `Database`, `Migrate`,

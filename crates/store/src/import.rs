@@ -193,7 +193,13 @@ both_backends! {
         }
         match directory_db::insert_org(conn, &fields, false).await {
             Ok(_) => Ok(Ok(())),
-            Err(e) => classify(row.line, "parent_code", e).map(Err),
+            Err(e) => classify(row.line, "parent_code", e).map(|mut err| {
+                // The store names the field `parent`; the file calls it `parent_code`.
+                if err.column == "parent" {
+                    err.column = "parent_code".into();
+                }
+                Err(err)
+            }),
         }
     }
 

@@ -272,7 +272,9 @@ impl Store {
 /// `sqlite:///srv/x.db` is absolute.
 pub fn sqlite_path(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("sqlite:")?;
-    Some(rest.strip_prefix("//").unwrap_or(rest))
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    // SQLite's own URI form `file:PATH` names the same file.
+    Some(rest.strip_prefix("file:").unwrap_or(rest))
 }
 
 /// Current time as Unix epoch milliseconds, the unit of every timestamp

@@ -36,9 +36,11 @@ impl Locale {
             let Some(locale) = Locale::parse(&primary) else {
                 continue;
             };
+            // A malformed weight counts as 0, so the entry is skipped.
             let weight = pieces
                 .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
+                .map(|q| q.trim().parse::<f32>().unwrap_or(0.0))
+                .next()
                 .unwrap_or(1.0);
             if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
                 best = Some((weight, locale));

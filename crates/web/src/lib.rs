@@ -125,14 +125,16 @@ pub fn router(state: AppState) -> Router {
     let app = app
         .layer(csrf)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        // Inside the error middleware, so a panic's 500 gets the same
+        // opaque body with the request id as any other server error.
+        .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(error::opaque_server_errors))
         .layer(middleware::from_fn(ops::record_metrics))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(60),
-        ))
-        .layer(CatchPanicLayer::new());
+        ));
     with_security_headers(app)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

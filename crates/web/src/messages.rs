@@ -53,6 +53,10 @@ pub fn directory_error(t: Tr, err: &DirectoryError) -> String {
             &[("field", &field_label(t, field)), ("max", &max.to_string())],
         ),
         DirectoryError::Nip(e) => nip_error(t, e),
+        DirectoryError::Placement { kind, parent } if parent == "root" => t.fmt(
+            "error-needs-parent",
+            &[("kind", t.get(&format!("kind-{kind}")))],
+        ),
         DirectoryError::Placement { kind, parent } => t.fmt(
             "error-placement",
             &[
@@ -94,6 +98,9 @@ pub fn conflict(t: Tr, conflict: &Conflict) -> String {
         Conflict::HolderTaken => t.get("error-holder-taken").to_owned(),
         Conflict::PositionFilled(name) => t.fmt("error-position-filled", &[("name", name)]),
         Conflict::ParentPositionOutside => t.get("error-parent-position-scope").to_owned(),
+        Conflict::PositionHasChildren => t.get("error-position-has-children").to_owned(),
+        Conflict::OrgMoveBreaksPositions => t.get("error-org-move-breaks-positions").to_owned(),
+        Conflict::SecondRegency => t.get("error-second-regency").to_owned(),
     }
 }
 
@@ -112,6 +119,10 @@ pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
 pub fn store_error(t: Tr, err: &StoreError) -> String {
     match err {
         StoreError::Invalid(e) => directory_error(t, e),
+        StoreError::Duplicate {
+            field: "employee_id",
+            ..
+        } => t.get("error-employee-has-account").to_owned(),
         StoreError::Duplicate { field, value } => t.fmt(
             "error-duplicate",
             &[("field", &field_label(t, field)), ("value", value)],

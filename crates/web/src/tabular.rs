@@ -15,6 +15,11 @@ pub const MAX_ROWS: usize = 20_000;
 /// Most columns a row may use.
 pub const MAX_COLUMNS: usize = 64;
 
+/// Longest cell text, in bytes; directory fields are far shorter. The cap
+/// also bounds memory, since every cell gets its own copy of a shared
+/// string.
+pub const MAX_CELL_BYTES: usize = 4096;
+
 /// Most bytes the parts of an XLSX file may unpack to, so a small
 /// compressed upload cannot exhaust memory.
 pub const MAX_XLSX_UNPACKED: u64 = 64 * 1024 * 1024;
@@ -43,6 +48,8 @@ pub enum TableError {
     NoRows,
     #[error("line {line} uses column {column}; at most {MAX_COLUMNS} columns are allowed")]
     TooManyColumns { line: usize, column: usize },
+    #[error("line {line}, column {column}: the cell is longer than {MAX_CELL_BYTES} bytes")]
+    CellTooLong { line: usize, column: usize },
     #[error("column {0:?} appears twice in the header row")]
     DuplicateColumn(String),
     #[error("the XLSX file unpacks to {0} bytes, more than the {MAX_XLSX_UNPACKED} allowed")]
@@ -53,6 +60,18 @@ pub enum TableError {
     NumericCell { line: usize, column: usize },
     #[error("line {line}, column {column}: the cell contains a control character")]
     ControlCharacter { line: usize, column: usize },
+}
+
+/// Parses an upload off the async runtime, so a large file does not hold
+/// up other requests; a panic in the spreadsheet parser (seen with absurd
+/// cell references) becomes an ordinary error.
+pub async fn read_rows_blocking(
+    bytes: axum::body::Bytes,
+    kind: ImportKind,
+) -> Result<Vec<ImportRow>, TableError> {
+    tokio::task::spawn_blocking(move || read_rows(&bytes, kind))
+        .await
+        .unwrap_or_else(|_| Err(TableError::Xlsx("the file cannot be parsed".into())))
 }
 
 /// Parses `bytes` as CSV or XLSX, decided from the content (an XLSX file is
@@ -89,6 +108,14 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, TableError> {
     while let Some(cell) = reader.next_cell().map_err(xlsx_error)? {
         let (row, column) = cell.get_position();
         let (line, column) = (row as usize + 1, column as usize + 1);
+        let too_long = match cell.get_value() {
+            DataRef::SharedString(s) => s.len() > MAX_CELL_BYTES,
+            DataRef::String(s) => s.len() > MAX_CELL_BYTES,
+            _ => false,
+        };
+        if too_long {
+            return Err(TableError::CellTooLong { line, column });
+        }
         let text = cell_text(cell.get_value()).ok_or(TableError::NumericCell { line, column })?;
         if text.trim().is_empty() {
             continue;
@@ -201,6 +228,12 @@ fn read_csv(text: &str) -> Result<Table, TableError> {
         if start >= counted_to {
             line_at += count_line_breaks(&text.as_bytes()[counted_to..start.min(text.len())]);
             counted_to = start.min(text.len());
+        }
+        if let Some(index) = record.iter().position(|cell| cell.len() > MAX_CELL_BYTES) {
+            return Err(TableError::CellTooLong {
+                line: line_at,
+                column: index + 1,
+            });
         }
         rows.push((line_at, record.iter().map(str::to_owned).collect()));
         if rows.len() > MAX_ROWS + 1 {

@@ -1082,6 +1082,91 @@ async fn directory_rules_over_api(store: Store) {
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(r.json()["field"], "employee_id");
 
+    let dinsos = org_id(&app, &token, "DINSOS").await;
+    let boss = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            &token,
+            &json!({ "organization_id": dinsos, "name": "Kepala Dinas Sosial" }),
+        ),
+    )
+    .await
+    .json();
+    send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            &token,
+            &json!({ "organization_id": dinsos, "name": "Sekretaris", "parent_id": boss["id"] }),
+        ),
+    )
+    .await;
+    let moved = json!({ "organization_id": dinkes, "name": "Kepala Dinas Sosial" });
+    let uri = format!("/api/v1/positions/{}", boss["id"].as_str().expect("id"));
+    let r = send(&app, json_request(Method::PUT, &uri, &token, &moved)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "position with subordinates cannot change organisation: {}",
+        r.body
+    );
+
+    let unit = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/organizations",
+            &token,
+            &json!({ "code": "DINSOS.X", "name": "Bidang X", "kind": "unit", "parent_id": dinsos }),
+        ),
+    )
+    .await
+    .json();
+    send(&app, json_request(Method::POST, "/api/v1/positions", &token, &json!({ "organization_id": unit["id"], "name": "Kepala Bidang X", "parent_id": boss["id"] }))).await;
+    let bapenda = org_id(&app, &token, "BAPENDA").await;
+    let uri = format!("/api/v1/organizations/{}", unit["id"].as_str().expect("id"));
+    let r = send(&app, json_request(Method::PUT, &uri, &token, &json!({ "code": "DINSOS.X", "name": "Bidang X", "kind": "unit", "parent_id": bapenda }))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "moving a unit away from its positions' superiors: {}",
+        r.body
+    );
+
+    let second = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/organizations",
+            &token,
+            &json!({ "code": "33.99", "name": "Kabupaten Lain", "kind": "regency" }),
+        ),
+    )
+    .await;
+    assert_eq!(second.status, StatusCode::CONFLICT, "{}", second.body);
+    let orphan = send(
+        &app,
+        json_request(
+            Method::POST,
+            "/api/v1/organizations",
+            &token,
+            &json!({ "code": "ZZ", "name": "Dinas Z", "kind": "agency" }),
+        ),
+    )
+    .await;
+    assert_eq!(orphan.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        orphan.json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("induk"),
+        "{}",
+        orphan.body
+    );
+
     let named = send(
         &app,
         json_request(
@@ -1120,4 +1205,18 @@ async fn hostile_spreadsheets_rejected(store: Store) {
     let far = book.save_to_buffer().expect("xlsx");
     let r = send(&app, multipart(&token, "employees", &far)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+
+    // One long shared string used by many cells: each cell would get its
+    // own copy, so an over-long cell is rejected before copying.
+    let long = "A".repeat(20_000);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "identifier").expect("cell");
+    for row in 1..50 {
+        sheet.write_string(row, 0, &long).expect("cell");
+    }
+    let repeated = book.save_to_buffer().expect("xlsx");
+    let r = send(&app, multipart(&token, "employees", &repeated)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["rows"][0]["line"], 2);
 }

@@ -14,7 +14,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody, RowErrorBody};
 use crate::i18n::Tr;
 use crate::messages;
-use crate::tabular::{TableError, read_rows};
+use crate::tabular::{TableError, read_rows_blocking};
 
 /// Reason an import wrote nothing.
 pub enum ImportFailure {
@@ -34,7 +34,8 @@ fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
         TableError::TooManyColumns { line, column } => (*line, column_name(*column)),
         TableError::Csv { line, .. } => (*line, String::new()),
         TableError::NumericCell { line, column }
-        | TableError::ControlCharacter { line, column } => (*line, column_name(*column)),
+        | TableError::ControlCharacter { line, column }
+        | TableError::CellTooLong { line, column } => (*line, column_name(*column)),
         _ => (0, String::new()),
     };
     let reason = match err {
@@ -53,6 +54,10 @@ fn table_error(t: Tr, err: &TableError) -> RowErrorBody {
         ),
         TableError::NoRows => t.get("import-no-rows").to_owned(),
         TableError::NumericCell { .. } => t.get("import-numeric-cell").to_owned(),
+        TableError::CellTooLong { .. } => t.fmt(
+            "import-cell-too-long",
+            &[("max", &crate::tabular::MAX_CELL_BYTES.to_string())],
+        ),
         TableError::DuplicateColumn(c) => t.fmt("import-duplicate-column", &[("column", c)]),
         TableError::TooManyColumns { .. } => t.fmt(
             "import-too-many-columns",
@@ -135,8 +140,9 @@ pub async fn run_import(
         .parse()
         .map_err(|_| rejected(t.get("import-kind-invalid").to_owned()))?;
     let bytes = file.ok_or_else(|| rejected(t.get("import-no-file").to_owned()))?;
-    let rows =
-        read_rows(&bytes, kind).map_err(|e| ImportFailure::Rejected(vec![table_error(t, &e)]))?;
+    let rows = read_rows_blocking(bytes, kind)
+        .await
+        .map_err(|e| ImportFailure::Rejected(vec![table_error(t, &e)]))?;
     let kind_name = match kind {
         ImportKind::Organizations => "organizations",
         ImportKind::Positions => "positions",

@@ -184,7 +184,7 @@ async fn enable_totp(
     jar: CookieJar,
     Form(form): Form<TotpForm>,
 ) -> Result<Response, PageError> {
-    if me.user.totp_enabled {
+    if me.user.totp_enabled || me.user.must_change_password {
         return Ok(Redirect::to("/account").into_response());
     }
     let secret = form.secret.trim().to_owned();
