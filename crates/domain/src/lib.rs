@@ -3,8 +3,10 @@
 
 pub mod classification;
 pub mod directory;
+pub mod document;
 pub mod ids;
 pub mod nip;
+pub mod numbering;
 pub mod rank;
 pub mod refdata;
 pub mod text;
