@@ -144,9 +144,9 @@ impl NumberTemplate {
         }
     }
 
-    /// Reads the serial out of a number typed by hand, if the number fits
-    /// this template for `context`; `None` means it belongs to another
-    /// series or is malformed.
+    /// Reads the serial out of a number typed by hand for a paper letter.
+    /// Returns `None` when the number belongs to another series or is
+    /// malformed.
     pub fn match_serial(&self, number: &str, context: &NumberContext<'_>) -> Option<Serial> {
         let position = self
             .tokens
