@@ -44,7 +44,7 @@ impl ClassificationCode {
         self.0.split('.').count()
     }
 
-    /// The code one level up, or `None` at the top level.
+    /// Returns the code one level up, or `None` at the top level.
     pub fn parent(&self) -> Option<ClassificationCode> {
         self.0
             .rsplit_once('.')
@@ -55,7 +55,7 @@ impl ClassificationCode {
         self.0.split('.').map(|s| s.parse().unwrap_or(0))
     }
 
-    /// A key whose text order equals the numeric segment order, for storing
+    /// Returns a key whose text order equals the numeric segment order, for storing
     /// next to the code so a database can sort by it: `000.001.010.001`.
     pub fn sort_key(&self) -> String {
         self.segments()

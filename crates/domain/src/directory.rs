@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::nip::{Nip, NipError};
 
-/// What an organisation is. The tree has two branches under the regency:
+/// Kind of organisation. The tree has two branches under the regency:
 /// agencies with their units, and kecamatan with their villages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -49,7 +49,7 @@ impl OrganizationKind {
         }
     }
 
-    /// Whether an organisation of this kind may sit under one of `parent`.
+    /// Checks whether an organisation of this kind may sit under one of `parent`.
     /// `None` means the root, where only the regency may be.
     pub fn may_sit_under(&self, parent: Option<OrganizationKind>) -> bool {
         use OrganizationKind::*;
@@ -132,7 +132,7 @@ pub enum DirectoryError {
 }
 
 impl DirectoryError {
-    /// The input field the error is about.
+    /// Returns the input field the error is about.
     pub fn field(&self) -> &'static str {
         match self {
             DirectoryError::Required { field } | DirectoryError::TooLong { field, .. } => field,
@@ -210,7 +210,7 @@ pub fn parse_org_code(value: &str) -> Result<Option<String>, DirectoryError> {
     Ok(Some(trimmed.to_owned()))
 }
 
-/// How an employee is identified: civil servants by NIP, village officials
+/// Identifier of an employee: civil servants by NIP, village officials
 /// (*perangkat desa*, not ASN) by their own identifier such as a NIPD.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]

@@ -1,5 +1,5 @@
 //! Serasi's domain: identifiers, validation rules and the organisation
-//! directory's invariants. Nothing here knows about HTTP or SQL.
+//! directory's invariants. Nothing here depends on HTTP or SQL.
 
 pub mod classification;
 pub mod directory;

@@ -34,7 +34,7 @@ pub enum NipError {
 }
 
 impl NipError {
-    /// A stable key for translated messages.
+    /// Returns a stable key for translated messages.
     pub fn key(&self) -> &'static str {
         match self {
             NipError::Length(_) => "nip-length",
@@ -56,7 +56,7 @@ pub enum Gender {
     Female,
 }
 
-/// Earliest birth year accepted: nobody born earlier is still in service.
+/// Earliest birth year accepted, because no one born earlier is still in service.
 const MIN_BIRTH_YEAR: i32 = 1930;
 
 impl Nip {
@@ -124,7 +124,7 @@ impl Nip {
         }
     }
 
-    /// The grouped form printed under a signature: `19860926 201505 1 001`.
+    /// Formats the NIP as printed under a signature: `19860926 201505 1 001`.
     pub fn grouped(&self) -> String {
         let s = &self.0;
         format!("{} {} {} {}", &s[0..8], &s[8..14], &s[14..15], &s[15..18])

@@ -45,7 +45,7 @@ const ROMAN: [&str; 4] = ["I", "II", "III", "IV"];
 pub struct RankError(pub String);
 
 impl Rank {
-    /// Every rank in ascending order.
+    /// Lists every rank in ascending order.
     pub fn all() -> Vec<Rank> {
         let mut ranks = Vec::new();
         for grade in 1..=4u8 {
@@ -57,12 +57,12 @@ impl Rank {
         ranks
     }
 
-    /// The pangkat name, such as `Penata Muda`.
+    /// Returns the pangkat name, such as `Penata Muda`.
     pub fn title(&self) -> &'static str {
         NAMES[usize::from(self.grade - 1)][usize::from(self.step - 1)]
     }
 
-    /// The golongan/ruang code, such as `III/a`.
+    /// Returns the golongan/ruang code, such as `III/a`.
     pub fn code(&self) -> String {
         let step = char::from(b'a' + self.step - 1);
         format!("{}/{}", ROMAN[usize::from(self.grade - 1)], step)

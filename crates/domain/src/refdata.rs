@@ -53,7 +53,7 @@ pub enum RefWarning {
     MissingParent { code: String, parent: String },
     /// The name ends mid-phrase, cut off when the source PDF was extracted.
     TruncatedName { code: String, name: String },
-    /// The 4th segment says desa (2xxx) or kelurahan (1xxx), contradicting
+    /// The 4th segment marks desa (2xxx) or kelurahan (1xxx), contradicting
     /// the level column.
     VillageDigitMismatch { code: String },
 }
@@ -154,8 +154,8 @@ pub fn regions() -> Result<(Vec<Region>, Vec<RefWarning>), RefDataError> {
             other => return Err(err(format!("unknown level {other:?}"))),
         };
         if let Some(last) = row.code.rsplit('.').next().filter(|s| s.len() == 4) {
-            let says_desa = last.starts_with('2');
-            if says_desa != (kind == OrganizationKind::Village) {
+            let marked_desa = last.starts_with('2');
+            if marked_desa != (kind == OrganizationKind::Village) {
                 warnings.push(RefWarning::VillageDigitMismatch {
                     code: row.code.clone(),
                 });

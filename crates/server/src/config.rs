@@ -165,7 +165,7 @@ impl Config {
         Ok(())
     }
 
-    /// The database URL, defaulting to SQLite inside the data folder.
+    /// Returns the database URL, defaulting to SQLite inside the data folder.
     pub fn database_url(&self) -> String {
         if self.database_url.trim().is_empty() {
             format!("sqlite:{}", self.data_dir.join("serasi.sqlite").display())
@@ -174,11 +174,11 @@ impl Config {
         }
     }
 
-    /// The configuration as TOML with the database password masked.
+    /// Renders the configuration as TOML with the database password masked.
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
-        let mut shown = self.clone();
-        shown.database_url = mask_url_password(&self.database_url());
-        Ok(toml::to_string_pretty(&shown)?)
+        let mut masked = self.clone();
+        masked.database_url = mask_url_password(&self.database_url());
+        Ok(toml::to_string_pretty(&masked)?)
     }
 }
 

@@ -70,7 +70,7 @@ enum ImportCommand {
     Reference,
     /// Import organisations, positions or employees from a CSV or XLSX file, all rows or none.
     Directory {
-        /// What the file holds: organizations, positions or employees.
+        /// Kind of rows in the file: organizations, positions or employees.
         #[arg(long)]
         kind: String,
         /// The CSV or XLSX file.

@@ -30,7 +30,7 @@ const LAST: [&str; 10] = [
 ];
 const AGENCIES: [&str; 5] = ["DISKOMINFO", "DINKES", "DPU", "BAPPEDA", "SETDA"];
 
-/// A valid, unique NIP for employee `i`: birth dates 1970–1989, TMT
+/// Returns a valid, unique NIP for employee `i`: birth dates 1970–1989, TMT
 /// 2010–2019.
 fn nip(i: usize) -> String {
     let date = i % 6720;

@@ -46,7 +46,7 @@ impl std::fmt::Debug for User {
 }
 
 impl User {
-    /// The TOTP secret (base32), if the second factor is on.
+    /// Returns the TOTP secret (base32), if the second factor is on.
     pub fn totp_secret(&self) -> Option<&str> {
         self.totp_secret.as_deref()
     }
@@ -116,7 +116,7 @@ impl Default for LoginThrottle {
     }
 }
 
-/// Why a login failed.
+/// Reason a login failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("wrong username or password")]
@@ -213,7 +213,7 @@ async fn verify_password(password: &str, hash: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// Returns a hash of a random password nobody knows. It is verified when
+/// Returns a hash of a random, unknown password. It is verified when
 /// the username is unknown, so a wrong username takes as long as a wrong
 /// password.
 async fn dummy_hash() -> &'static str {

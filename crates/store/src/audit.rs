@@ -59,7 +59,7 @@ impl Store {
         Ok(())
     }
 
-    /// The newest audit records first.
+    /// Lists audit records, newest first.
     pub async fn audit_entries(
         &self,
         limit: i64,

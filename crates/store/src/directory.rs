@@ -723,7 +723,7 @@ impl Store {
         rd!(self, |conn, q| q::org_by_code(conn, code).await)
     }
 
-    /// Every organisation, ordered by code; a regency has a few hundred.
+    /// Lists every organisation, ordered by code. A regency has a few hundred.
     pub async fn organizations(&self) -> Result<Vec<Organization>, StoreError> {
         rd!(self, |conn, q| q::all_orgs(conn).await)
     }

@@ -82,7 +82,7 @@ impl StoreError {
         }
     }
 
-    /// Whether the error is the caller's fault rather than the server's.
+    /// Checks whether the error is the caller's fault rather than the server's.
     pub fn is_client_error(&self) -> bool {
         !matches!(
             self,

@@ -27,7 +27,7 @@ impl ImportKind {
         }
     }
 
-    /// Every column understood for this kind.
+    /// Lists every column understood for this kind.
     pub fn known_columns(&self) -> &'static [&'static str] {
         match self {
             ImportKind::Organizations => &["code", "name", "kind", "parent_code", "address"],

@@ -1,4 +1,4 @@
-//! Serasi's storage on SQLite or PostgreSQL. Each repository function holds
+//! Serasi's storage on SQLite or PostgreSQL. Each repository function contains
 //! its SQL once and runs it on whichever pool the URL selected; the two
 //! migration trees keep the same tables and columns.
 
@@ -38,7 +38,7 @@ enum Pools {
     Postgres(PgPool),
 }
 
-/// Which database engine a store runs on.
+/// Database engine a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -144,14 +144,14 @@ macro_rules! rd {
         match &$store.pools {
             $crate::Pools::Sqlite { read, .. } => {
                 use self::sqlite as $q;
-                let mut held = read.acquire().await?;
-                let $conn: &mut sqlx::SqliteConnection = &mut *held;
+                let mut connection = read.acquire().await?;
+                let $conn: &mut sqlx::SqliteConnection = &mut *connection;
                 $body
             }
             $crate::Pools::Postgres(pool) => {
                 use self::postgres as $q;
-                let mut held = pool.acquire().await?;
-                let $conn: &mut sqlx::PgConnection = &mut *held;
+                let mut connection = pool.acquire().await?;
+                let $conn: &mut sqlx::PgConnection = &mut *connection;
                 $body
             }
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::{Store, StoreError, both_backends, rd, tx};
 
-/// What a reference data load did.
+/// Result of a reference data load.
 #[derive(Debug, Default, Serialize)]
 pub struct LoadReport {
     pub organizations_added: usize,
@@ -149,7 +149,7 @@ both_backends! {
 }
 
 /// Kemendagri lists kecamatan and villages by bare name; the directory shows
-/// them with their kind, as people say them.
+/// them with their kind, as people write them.
 fn region_display_name(kind: OrganizationKind, name: &str) -> String {
     match kind {
         OrganizationKind::Regency => format!("Pemerintah {name}"),

@@ -1,4 +1,4 @@
-//! Who is asking: session cookies for the browser, bearer tokens for the
+//! Authentication of requests: session cookies for the browser, bearer tokens for the
 //! API, the login form, logout, the language switch and TOTP checks.
 
 use std::net::SocketAddr;
@@ -340,7 +340,7 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
-/// Why a password login failed, as shown to the user.
+/// Returns the status and message shown to the user for a failed login.
 pub fn login_failure(t: Tr, err: &LoginError) -> Option<(StatusCode, String)> {
     match err {
         LoginError::BadCredentials => {

@@ -1,6 +1,6 @@
 //! Errors of the HTTP layer. Client errors carry a translated message and,
 //! where one field is at fault, its name. Server errors are logged with
-//! their cause; the body only says that something failed, with the
+//! their cause, and the body only states that something failed, with the
 //! request id for the log.
 
 use axum::Json;

@@ -170,10 +170,11 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
     }
 }
 
-/// Headers on every response: no framing by other sites (clickjacking), no
-/// MIME sniffing, no referrer to other sites, scripts and styles only from
-/// this server, and no caching unless a handler chose otherwise (static
-/// assets do), so pages that show a new token are not stored.
+/// Adds security headers to every response. Other sites may not frame the
+/// pages (clickjacking), browsers may not sniff types, no referrer leaves
+/// the site, and scripts and styles come only from this server. Responses
+/// are not cached unless a handler chose otherwise (static assets do), so
+/// pages that show a new token are not stored.
 fn with_security_headers(router: Router) -> Router {
     use axum::http::header;
     router

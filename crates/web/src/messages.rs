@@ -104,7 +104,7 @@ pub fn conflict(t: Tr, conflict: &Conflict) -> String {
     }
 }
 
-/// The field a store error is about, if any.
+/// Returns the field a store error is about, if any.
 pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
     match err {
         StoreError::Invalid(e) => Some(e.field()),

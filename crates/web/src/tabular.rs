@@ -15,9 +15,9 @@ pub const MAX_ROWS: usize = 20_000;
 /// Most columns a row may use.
 pub const MAX_COLUMNS: usize = 64;
 
-/// Longest cell text, in bytes; directory fields are far shorter. The cap
-/// also bounds memory, since every cell gets its own copy of a shared
-/// string.
+/// Maximum cell text length in bytes. Directory fields are far shorter, and
+/// the cap also bounds memory because every cell gets its own copy of a
+/// shared string.
 pub const MAX_CELL_BYTES: usize = 4096;
 
 /// Most bytes the parts of an XLSX file may unpack to, so a small
@@ -62,9 +62,9 @@ pub enum TableError {
     ControlCharacter { line: usize, column: usize },
 }
 
-/// Parses an upload off the async runtime, so a large file does not hold
-/// up other requests; a panic in the spreadsheet parser (seen with absurd
-/// cell references) becomes an ordinary error.
+/// Parses an upload off the async runtime, so a large file does not delay
+/// other requests. A panic in the spreadsheet parser (seen with absurd cell
+/// references) becomes an ordinary error.
 pub async fn read_rows_blocking(
     bytes: axum::body::Bytes,
     kind: ImportKind,

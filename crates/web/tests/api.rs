@@ -80,7 +80,7 @@ fn get(uri: &str, token: &str) -> Request<Body> {
         .expect("request")
 }
 
-/// A loaded store, the app and an administrator's API token.
+/// Loads the reference data and returns the app with an administrator's API token.
 async fn setup(store: Store) -> (Router, String) {
     store.load_reference_data().await.expect("reference data");
     let admin = store

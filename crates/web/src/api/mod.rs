@@ -131,7 +131,7 @@ fn document_unauthorized(openapi: &mut utoipa::openapi::OpenApi) {
     }
 }
 
-/// The OpenAPI 3 document of the API, as served at `/api/v1/openapi.json`.
+/// Returns the OpenAPI 3 document of the API, as served at `/api/v1/openapi.json`.
 pub fn openapi_json() -> String {
     OPENAPI.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot serialise the OpenAPI document");
