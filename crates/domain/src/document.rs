@@ -116,8 +116,437 @@ pub fn next_state(
     Ok(next)
 }
 
+/// Declares a closed set of labels stored and sent as snake_case strings.
+macro_rules! labels {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ();
+
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s.trim() {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(()),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use labels;
+
+labels!(
+    /// Security class (*klasifikasi keamanan*): who may see the document.
+    SecurityClass {
+        /// Biasa (B): open within the government.
+        Ordinary = "biasa",
+        /// Terbatas (T): restricted.
+        Restricted = "terbatas",
+        /// Rahasia (R): secret; only the named people.
+        Secret = "rahasia",
+        /// Sangat Rahasia (SR): top secret; only the named people.
+        TopSecret = "sangat_rahasia",
+    }
+);
+
+impl SecurityClass {
+    /// The code printed on the envelope and the document: B, T, R or SR.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SecurityClass::Ordinary => "B",
+            SecurityClass::Restricted => "T",
+            SecurityClass::Secret => "R",
+            SecurityClass::TopSecret => "SR",
+        }
+    }
+
+    /// Rahasia and Sangat Rahasia are visible to named people only.
+    pub fn is_confidential(&self) -> bool {
+        matches!(self, SecurityClass::Secret | SecurityClass::TopSecret)
+    }
+}
+
+labels!(
+    /// Speed of handling (*sifat*).
+    Urgency {
+        Ordinary = "biasa",
+        Urgent = "segera",
+        VeryUrgent = "sangat_segera",
+    }
+);
+
+labels!(
+    /// How a kind of document is laid out.
+    Layout {
+        /// Nomor / Sifat / Lampiran / Hal block and a "Yth." addressee.
+        Letter = "letter",
+        /// A centred title such as SURAT TUGAS; no addressee block.
+        Title = "title",
+    }
+);
+
+labels!(
+    /// Whose authority a kind of document is signed under.
+    SignerLevel {
+        /// The Bupati, head of the regency.
+        Regent = "regent",
+        /// Head of the agency, kecamatan or village the author works in.
+        AgencyHead = "agency_head",
+        /// Head of the author's own organisation (a unit or above).
+        UnitHead = "unit_head",
+    }
+);
+
+labels!(
+    /// What a numbering series counts besides organisation and year.
+    SeriesScope {
+        /// One series for every kind and code of the organisation.
+        Organization = "organization",
+        /// A separate series per kind of document.
+        Kind = "kind",
+        /// A separate series per classification code.
+        Classification = "classification",
+    }
+);
+
+/// A kind of document (*jenis naskah dinas*), configurable per installation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentKind {
+    /// Stable code such as `nota_dinas`.
+    pub code: String,
+    pub name: String,
+    /// Short code usable in numbers, such as `ND`.
+    pub abbreviation: String,
+    pub layout: Layout,
+    pub signer_level: SignerLevel,
+    /// Numbering template, such as `{classification}/{serial:03}/{unit}/{year}`.
+    pub number_template: String,
+    pub series_scope: SeriesScope,
+}
+
+/// An addressee or copy holder.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Recipient {
+    /// Whoever holds (or acts for) the position when the letter is signed.
+    Position { position_id: crate::PositionId },
+    /// The head of the organisation when the letter is signed.
+    Organization {
+        organization_id: crate::OrganizationId,
+    },
+    /// Someone outside the system; sent by hand and listed in the dispatch
+    /// register.
+    External {
+        name: String,
+        #[serde(default)]
+        address: Option<String>,
+    },
+}
+
+/// Invalid draft input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DraftError {
+    #[error("{field} is required")]
+    Required { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} contains a control character")]
+    ControlCharacter { field: &'static str },
+    #[error("{field} has an unknown value {value:?}")]
+    UnknownValue { field: &'static str, value: String },
+    #[error("{field} lists more than {max} entries")]
+    TooMany { field: &'static str, max: usize },
+    #[error("{field} names the same recipient twice")]
+    DuplicateRecipient { field: &'static str },
+    #[error("a letter needs at least one addressee")]
+    NoAddressee,
+    #[error("the attachment count must be between 0 and 999")]
+    AttachmentCount,
+    #[error("classification code {0:?} is malformed")]
+    Classification(String),
+}
+
+impl DraftError {
+    /// Returns the input field the error is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            DraftError::Required { field }
+            | DraftError::TooLong { field, .. }
+            | DraftError::ControlCharacter { field }
+            | DraftError::UnknownValue { field, .. }
+            | DraftError::TooMany { field, .. }
+            | DraftError::DuplicateRecipient { field } => field,
+            DraftError::NoAddressee => "addressees",
+            DraftError::AttachmentCount => "attachment_count",
+            DraftError::Classification(_) => "classification",
+        }
+    }
+}
+
+/// Longest subject (*hal*) in characters.
+pub const MAX_SUBJECT: usize = 500;
+/// Longest body in bytes.
+pub const MAX_BODY: usize = 200_000;
+/// Most addressees or copy holders on one document.
+pub const MAX_RECIPIENTS: usize = 200;
+
+/// Raw draft input from a form or the API.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DraftInput {
+    pub kind: String,
+    pub classification: String,
+    pub security: Option<String>,
+    pub urgency: Option<String>,
+    pub subject: String,
+    pub attachment_count: Option<i64>,
+    pub addressees: Vec<Recipient>,
+    pub copies: Vec<Recipient>,
+    pub body: String,
+    pub signer_position_id: Option<crate::PositionId>,
+    /// Hierarchical initials, in order; `None` takes the default chain.
+    pub reviewers: Option<Vec<crate::PositionId>>,
+    /// Coordination initials from other units, in any order.
+    pub coordinators: Vec<crate::PositionId>,
+}
+
+/// Validated draft fields. Whether the kind, code, positions and
+/// organisations exist is checked by the store, which can see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftFields {
+    pub kind: String,
+    pub classification: String,
+    pub security: SecurityClass,
+    pub urgency: Urgency,
+    pub subject: String,
+    pub attachment_count: u16,
+    pub addressees: Vec<Recipient>,
+    pub copies: Vec<Recipient>,
+    pub body: String,
+    pub signer_position_id: Option<crate::PositionId>,
+    pub reviewers: Option<Vec<crate::PositionId>>,
+    pub coordinators: Vec<crate::PositionId>,
+}
+
+fn text(field: &'static str, value: &str, max: usize) -> Result<String, DraftError> {
+    let trimmed = value.trim();
+    if trimmed.chars().any(char::is_control) {
+        return Err(DraftError::ControlCharacter { field });
+    }
+    if trimmed.is_empty() {
+        return Err(DraftError::Required { field });
+    }
+    if trimmed.chars().count() > max {
+        return Err(DraftError::TooLong { field, max });
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn label<T: std::str::FromStr>(
+    field: &'static str,
+    value: Option<&str>,
+    default: T,
+) -> Result<T, DraftError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse().map_err(|_| DraftError::UnknownValue {
+            field,
+            value: v.to_owned(),
+        }),
+    }
+}
+
+fn recipients(field: &'static str, list: &[Recipient]) -> Result<Vec<Recipient>, DraftError> {
+    if list.len() > MAX_RECIPIENTS {
+        return Err(DraftError::TooMany {
+            field,
+            max: MAX_RECIPIENTS,
+        });
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for recipient in list {
+        let clean = match recipient {
+            Recipient::External { name, address } => Recipient::External {
+                name: text(field, name, 200)?,
+                address: match address.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(a) => Some(text(field, a, 300)?),
+                },
+            },
+            other => other.clone(),
+        };
+        if out.contains(&clean) {
+            return Err(DraftError::DuplicateRecipient { field });
+        }
+        out.push(clean);
+    }
+    Ok(out)
+}
+
+impl DraftInput {
+    /// Checks the input on its own. `layout` is the kind's layout, which
+    /// decides whether an addressee is required.
+    pub fn validate(&self, layout: Layout) -> Result<DraftFields, DraftError> {
+        let kind = self.kind.trim();
+        if kind.is_empty() {
+            return Err(DraftError::Required { field: "kind" });
+        }
+        let classification = self.classification.trim();
+        if classification.is_empty() {
+            return Err(DraftError::Required {
+                field: "classification",
+            });
+        }
+        crate::classification::ClassificationCode::parse(classification)
+            .map_err(|_| DraftError::Classification(classification.to_owned()))?;
+        let body = self.body.trim();
+        if body.len() > MAX_BODY {
+            return Err(DraftError::TooLong {
+                field: "body",
+                max: MAX_BODY,
+            });
+        }
+        if body
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(DraftError::ControlCharacter { field: "body" });
+        }
+        let attachment_count = match self.attachment_count.unwrap_or(0) {
+            n @ 0..=999 => u16::try_from(n).map_err(|_| DraftError::AttachmentCount)?,
+            _ => return Err(DraftError::AttachmentCount),
+        };
+        let addressees = recipients("addressees", &self.addressees)?;
+        if layout == Layout::Letter && addressees.is_empty() {
+            return Err(DraftError::NoAddressee);
+        }
+        let copies = recipients("copies", &self.copies)?;
+        let reviewers = self.reviewers.clone();
+        if reviewers.as_ref().is_some_and(|r| r.len() > 10) || self.coordinators.len() > 10 {
+            return Err(DraftError::TooMany {
+                field: "reviewers",
+                max: 10,
+            });
+        }
+        Ok(DraftFields {
+            kind: kind.to_owned(),
+            classification: classification.to_owned(),
+            security: label(
+                "security",
+                self.security.as_deref(),
+                SecurityClass::Ordinary,
+            )?,
+            urgency: label("urgency", self.urgency.as_deref(), Urgency::Ordinary)?,
+            subject: text("subject", &self.subject, MAX_SUBJECT)?,
+            attachment_count,
+            addressees,
+            copies,
+            body: body.replace("\r\n", "\n"),
+            signer_position_id: self.signer_position_id,
+            reviewers,
+            coordinators: self.coordinators.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    fn input() -> DraftInput {
+        DraftInput {
+            kind: "nota_dinas".into(),
+            classification: "000.1.2".into(),
+            subject: " Rapat koordinasi ".into(),
+            body: "Dengan hormat,\r\nkami mengundang.".into(),
+            addressees: vec![Recipient::External {
+                name: "Kepala Desa".into(),
+                address: None,
+            }],
+            ..DraftInput::default()
+        }
+    }
+
+    #[test]
+    fn draft_defaults_and_cleaning() {
+        let fields = input().validate(Layout::Letter).expect("valid");
+        assert_eq!(fields.subject, "Rapat koordinasi");
+        assert_eq!(fields.security, SecurityClass::Ordinary);
+        assert_eq!(fields.urgency, Urgency::Ordinary);
+        assert_eq!(fields.body, "Dengan hormat,\nkami mengundang.");
+    }
+
+    #[test]
+    fn draft_rejections() {
+        let mut no_subject = input();
+        no_subject.subject = "  ".into();
+        assert_eq!(
+            no_subject.validate(Layout::Letter),
+            Err(DraftError::Required { field: "subject" })
+        );
+        let mut no_addressee = input();
+        no_addressee.addressees.clear();
+        assert_eq!(
+            no_addressee.validate(Layout::Letter),
+            Err(DraftError::NoAddressee)
+        );
+        assert!(no_addressee.validate(Layout::Title).is_ok());
+        let mut bad_class = input();
+        bad_class.security = Some("top".into());
+        assert_eq!(
+            bad_class.validate(Layout::Letter).expect_err("bad").field(),
+            "security"
+        );
+        let mut twice = input();
+        twice.addressees.push(twice.addressees[0].clone());
+        assert_eq!(
+            twice.validate(Layout::Letter),
+            Err(DraftError::DuplicateRecipient {
+                field: "addressees"
+            })
+        );
+        let mut code = input();
+        code.classification = "abc".into();
+        assert!(matches!(
+            code.validate(Layout::Letter),
+            Err(DraftError::Classification(_))
+        ));
+        let mut count = input();
+        count.attachment_count = Some(-1);
+        assert_eq!(
+            count.validate(Layout::Letter),
+            Err(DraftError::AttachmentCount)
+        );
+    }
+
+    #[test]
+    fn labels_round_trip() {
+        for class in SecurityClass::ALL {
+            assert_eq!(class.as_str().parse::<SecurityClass>(), Ok(*class));
+        }
+        assert_eq!(SecurityClass::TopSecret.code(), "SR");
+        assert_eq!("sangat_segera".parse::<Urgency>(), Ok(Urgency::VeryUrgent));
+    }
+
     use super::*;
     use DocumentAction as A;
     use DocumentState as S;

@@ -72,3 +72,11 @@ entity_id!(
     /// Identifier of an API token.
     ApiTokenId
 );
+entity_id!(
+    /// Identifier of an official document (*naskah dinas*).
+    DocumentId
+);
+entity_id!(
+    /// Identifier of a signing delegation (a.n., u.b., Plt. or Plh.).
+    DelegationId
+);

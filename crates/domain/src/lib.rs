@@ -1,6 +1,8 @@
 //! Serasi's domain: identifiers, validation rules and the organisation
 //! directory's invariants. Nothing here depends on HTTP or SQL.
 
+pub mod authority;
+pub mod body;
 pub mod classification;
 pub mod directory;
 pub mod document;
@@ -14,4 +16,6 @@ pub mod tree;
 pub mod user;
 pub mod wib;
 
-pub use ids::{ApiTokenId, EmployeeId, OrganizationId, PositionId, UserId};
+pub use ids::{
+    ApiTokenId, DelegationId, DocumentId, EmployeeId, OrganizationId, PositionId, UserId,
+};
