@@ -386,13 +386,15 @@ impl Chart {
                 DelegationKind::StandIn => p.holder_id.is_some(),
                 _ => false,
             };
-            if d.principal_id == position && usable && d.in_force_on(day) {
-                if let Some(employee_id) = d.delegate_employee_id {
-                    actors.push(Actor {
-                        employee_id,
-                        acting: Some(d.kind),
-                    });
-                }
+            if d.principal_id == position
+                && usable
+                && d.in_force_on(day)
+                && let Some(employee_id) = d.delegate_employee_id
+            {
+                actors.push(Actor {
+                    employee_id,
+                    acting: Some(d.kind),
+                });
             }
         }
         actors

@@ -389,6 +389,14 @@ both_backends! {
         Ok(rows.into_iter().map(PositionRow::into_domain).collect())
     }
 
+    pub(crate) async fn all_positions(conn: &mut Conn) -> Result<Vec<Position>, StoreError> {
+        let sql = format!("SELECT {POSITION_COLUMNS} FROM positions");
+        let rows: Vec<PositionRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(rows.into_iter().map(PositionRow::into_domain).collect())
+    }
+
     pub(crate) async fn position_by_id(
         conn: &mut Conn,
         id: PositionId,

@@ -1,4 +1,7 @@
+use serasi_domain::authority::{AuthorityError, DelegationError};
 use serasi_domain::directory::{DirectoryError, OrganizationKind};
+use serasi_domain::document::{DraftError, TransitionError};
+use serasi_domain::numbering::TemplateError;
 use serasi_domain::tree::TreeError;
 
 /// A change that contradicts data already stored.
@@ -27,6 +30,45 @@ pub enum Conflict {
     OrgMoveBreaksPositions,
     #[error("the tree already has a regency at the top")]
     SecondRegency,
+    #[error("the draft was changed meanwhile; the newest revision is {current}")]
+    StaleRevision { current: i64 },
+    #[error("number {number} is already taken by document {document_id}")]
+    NumberTaken { number: String, document_id: String },
+    #[error("that number would skip serials; the next free number is {next}")]
+    NumberWouldSkip { next: String },
+    #[error("the delegation is still used by a u.b. delegation; remove that first")]
+    DelegationInUse,
+}
+
+/// A document action that breaks a rule of the correspondence workflow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DocumentRule {
+    #[error("unknown document kind {0:?}")]
+    UnknownKind(String),
+    #[error("unknown classification code {0:?}")]
+    UnknownClassification(String),
+    #[error("only the author may do this")]
+    NotAuthor,
+    #[error("your account is not linked to an employee")]
+    NoEmployee,
+    #[error("you do not hold a position, so you cannot draft documents")]
+    NoPosition,
+    #[error("a comment is required")]
+    CommentRequired,
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("it is not your turn to initial this document")]
+    NotYourTurn,
+    #[error("the letter date may not lie in the future")]
+    FutureDate,
+    #[error("the letter date must lie in this year or the previous one")]
+    DateTooOld,
+    #[error("number {number:?} does not fit the series; expected a number like {example}")]
+    NumberMismatch { number: String, example: String },
+    #[error("the insert number needs serial {0} to exist")]
+    InsertWithoutBase(String),
+    #[error("the numbering template of this kind is invalid: {0}")]
+    Template(#[from] TemplateError),
 }
 
 /// Errors of the storage layer. Variants other than `Database`, `Migrate`,
@@ -60,6 +102,16 @@ pub enum StoreError {
     Corrupt(String),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    #[error(transparent)]
+    Draft(#[from] DraftError),
+    #[error(transparent)]
+    Authority(#[from] AuthorityError),
+    #[error(transparent)]
+    Delegation(#[from] DelegationError),
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error(transparent)]
+    Rule(#[from] DocumentRule),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod directory;
+mod documents;
 mod error;
 pub mod import;
 mod reference;
@@ -23,7 +24,12 @@ pub use accounts::{
 };
 pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
-pub use error::{Conflict, StoreError};
+pub use documents::{
+    Actor, CancelledNumber, DeliveryView, DispatchLine, DocumentIdColumn, DocumentSummary,
+    DocumentView, EventView, Queue, QueueCounts, QueueFilter, QueuePage, RecipientView, ReviewView,
+    RevisionView, SignRequest,
+};
+pub use error::{Conflict, DocumentRule, StoreError};
 pub use reference::{ClassificationRow, LoadReport};
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -1,0 +1,162 @@
+-- Official documents: kinds, drafts with every saved revision, the
+-- initials chain, delegations, numbering series and delivery. Dates of
+-- letters and delegations are ISO 'YYYY-MM-DD' text in WIB; instants are
+-- epoch milliseconds.
+
+CREATE TABLE document_kinds (
+    code TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    abbreviation TEXT NOT NULL,
+    layout TEXT NOT NULL,
+    signer_level TEXT NOT NULL,
+    number_template TEXT NOT NULL,
+    series_scope TEXT NOT NULL,
+    sort_order BIGINT NOT NULL
+);
+
+INSERT INTO document_kinds (code, name, abbreviation, layout, signer_level, number_template, series_scope, sort_order) VALUES
+    ('surat_dinas', 'Surat Dinas', 'SD', 'letter', 'agency_head', '{classification}/{serial:03}/{unit}/{month_roman}/{year}', 'organization', 1),
+    ('nota_dinas', 'Nota Dinas', 'ND', 'letter', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 2),
+    ('surat_undangan', 'Surat Undangan', 'UND', 'letter', 'agency_head', '{classification}/{serial:03}/{unit}/{month_roman}/{year}', 'organization', 3),
+    ('surat_edaran', 'Surat Edaran', 'SE', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 4),
+    ('surat_tugas', 'Surat Tugas', 'ST', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 5),
+    ('surat_perintah', 'Surat Perintah', 'SPR', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 6),
+    ('keputusan', 'Keputusan', 'KEP', 'title', 'regent', '{classification}/{serial:03}/{kind}/{year}', 'kind', 7),
+    ('berita_acara', 'Berita Acara', 'BA', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 8),
+    ('surat_keterangan', 'Surat Keterangan', 'SKET', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 9),
+    ('surat_pengantar', 'Surat Pengantar', 'SPENG', 'letter', 'agency_head', '{classification}/{serial:03}/{unit}/{month_roman}/{year}', 'organization', 10),
+    ('pengumuman', 'Pengumuman', 'PENG', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 11),
+    ('laporan', 'Laporan', 'LAP', 'title', 'agency_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 12),
+    ('telaahan_staf', 'Telaahan Staf', 'TS', 'letter', 'unit_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 13),
+    ('notula', 'Notula', 'NOT', 'title', 'unit_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 14),
+    ('memo', 'Memo', 'MEMO', 'letter', 'unit_head', '{classification}/{serial:03}/{kind}/{unit}/{year}', 'kind', 15);
+
+CREATE TABLE delegations (
+    id UUID PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    principal_id UUID NOT NULL REFERENCES positions(id),
+    delegate_position_id UUID REFERENCES positions(id),
+    delegate_employee_id UUID REFERENCES employees(id),
+    via_id UUID REFERENCES delegations(id),
+    decree_number TEXT NOT NULL,
+    starts_on TEXT NOT NULL,
+    ends_on TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX delegations_principal ON delegations(principal_id);
+CREATE INDEX delegations_employee ON delegations(delegate_employee_id);
+
+CREATE TABLE documents (
+    id UUID PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL REFERENCES document_kinds(code),
+    state TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    author_id UUID NOT NULL REFERENCES employees(id),
+    author_position_id UUID REFERENCES positions(id),
+    organization_id UUID NOT NULL REFERENCES organizations(id),
+    classification TEXT NOT NULL REFERENCES classifications(code),
+    security TEXT NOT NULL,
+    urgency TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    attachment_count BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    addressees TEXT NOT NULL,
+    copies TEXT NOT NULL,
+    reviewers TEXT NOT NULL,
+    coordinators TEXT NOT NULL,
+    required_signer_id UUID NOT NULL REFERENCES positions(id),
+    signer_position_id UUID NOT NULL REFERENCES positions(id),
+    -- The position whose initial the hierarchical chain waits for.
+    waiting_position_id UUID REFERENCES positions(id),
+    signed_by UUID REFERENCES employees(id),
+    signature_block TEXT,
+    signed_at BIGINT,
+    letter_date TEXT,
+    number TEXT,
+    is_demo BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX documents_author ON documents(author_id, state, updated_at);
+CREATE INDEX documents_waiting ON documents(waiting_position_id, state);
+CREATE INDEX documents_signer ON documents(signer_position_id, state);
+CREATE INDEX documents_signed_by ON documents(signed_by, state);
+
+CREATE TABLE document_revisions (
+    document_id UUID NOT NULL REFERENCES documents(id),
+    revision BIGINT NOT NULL,
+    content TEXT NOT NULL,
+    saved_by UUID NOT NULL REFERENCES employees(id),
+    saved_at BIGINT NOT NULL,
+    PRIMARY KEY (document_id, revision)
+);
+
+CREATE TABLE document_reviews (
+    document_id UUID NOT NULL REFERENCES documents(id),
+    seq BIGINT NOT NULL,
+    position_id UUID NOT NULL REFERENCES positions(id),
+    coordination BOOLEAN NOT NULL,
+    status TEXT NOT NULL,
+    reviewed_revision BIGINT,
+    actor_id UUID REFERENCES employees(id),
+    acting TEXT,
+    acted_at BIGINT,
+    PRIMARY KEY (document_id, seq)
+);
+CREATE INDEX document_reviews_position ON document_reviews(position_id, status);
+
+CREATE TABLE document_events (
+    id UUID PRIMARY KEY NOT NULL,
+    document_id UUID NOT NULL REFERENCES documents(id),
+    at BIGINT NOT NULL,
+    actor_id UUID REFERENCES employees(id),
+    action TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    comment TEXT,
+    detail TEXT
+);
+CREATE INDEX document_events_document ON document_events(document_id, at);
+
+-- The last serial given in each series. The row is locked by the UPDATE
+-- that takes the next serial, so concurrent signatures queue.
+CREATE TABLE number_counters (
+    organization_id UUID NOT NULL REFERENCES organizations(id),
+    series_key TEXT NOT NULL,
+    year BIGINT NOT NULL,
+    last_serial BIGINT NOT NULL,
+    PRIMARY KEY (organization_id, series_key, year)
+);
+
+-- Every number ever given, also those of cancelled documents: a number is
+-- never given twice.
+CREATE TABLE document_numbers (
+    organization_id UUID NOT NULL REFERENCES organizations(id),
+    series_key TEXT NOT NULL,
+    year BIGINT NOT NULL,
+    serial BIGINT NOT NULL,
+    insert_no BIGINT NOT NULL,
+    number TEXT NOT NULL,
+    letter_date TEXT NOT NULL,
+    document_id UUID NOT NULL UNIQUE REFERENCES documents(id),
+    assigned_at BIGINT NOT NULL,
+    cancelled_at BIGINT,
+    cancelled_by UUID REFERENCES employees(id),
+    cancel_reason TEXT,
+    PRIMARY KEY (organization_id, series_key, year, serial, insert_no)
+);
+CREATE INDEX document_numbers_text ON document_numbers(number);
+
+CREATE TABLE deliveries (
+    document_id UUID NOT NULL REFERENCES documents(id),
+    seq BIGINT NOT NULL,
+    is_copy BOOLEAN NOT NULL,
+    position_id UUID REFERENCES positions(id),
+    organization_id UUID REFERENCES organizations(id),
+    employee_id UUID REFERENCES employees(id),
+    external_name TEXT,
+    external_address TEXT,
+    delivered_at BIGINT NOT NULL,
+    read_at BIGINT,
+    PRIMARY KEY (document_id, seq)
+);
+CREATE INDEX deliveries_inbox ON deliveries(employee_id, delivered_at);
