@@ -131,6 +131,9 @@ pub struct DocumentView {
     pub number: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// What the viewer may do now: `edit`, `submit`, `initial`, `return`,
+    /// `sign`, `cancel`.
+    pub actions: Vec<&'static str>,
 }
 
 /// A line of a queue or box.
@@ -1583,7 +1586,51 @@ both_backends! {
             number: doc.row.number.clone(),
             created_at: doc.row.created_at,
             updated_at: doc.row.updated_at,
+            actions: Vec::new(),
         })
+    }
+
+    /// Lists what `viewer` may do with the document now.
+    pub(crate) async fn actions(
+        conn: &mut Conn,
+        doc: &Doc,
+        viewer: Actor,
+        day: Date,
+    ) -> Result<Vec<&'static str>, StoreError> {
+        let me = viewer.employee_id;
+        let is_author = doc.author == me;
+        let mut actions = Vec::new();
+        match doc.state {
+            DocumentState::Draft | DocumentState::Returned if is_author => {
+                actions.extend(["edit", "submit", "cancel"]);
+            }
+            DocumentState::InReview => {
+                let chart = load_chart(conn).await?;
+                if my_review(conn, doc, me, &chart, day).await.is_ok() {
+                    actions.extend(["initial", "return"]);
+                }
+                if is_author {
+                    actions.push("cancel");
+                }
+            }
+            DocumentState::ReadyToSign => {
+                let chart = load_chart(conn).await?;
+                if !is_author && chart.acts_as(me, doc.signer(), day).is_ok() {
+                    actions.extend(["sign", "return"]);
+                }
+                if is_author {
+                    actions.push("cancel");
+                }
+            }
+            DocumentState::Signed => {
+                let chart = load_chart(conn).await?;
+                if viewer.is_admin || chart.acts_as(me, doc.signer(), day).is_ok() {
+                    actions.push("cancel");
+                }
+            }
+            _ => {}
+        }
+        Ok(actions)
     }
 
     pub(crate) async fn deliveries(
@@ -1999,7 +2046,10 @@ impl Store {
             if !q::can_view(conn, &doc, viewer, day).await? {
                 return Err(StoreError::not_found("document", id));
             }
-            q::view(conn, doc).await
+            let actions = q::actions(conn, &doc, viewer, day).await?;
+            let mut view = q::view(conn, doc).await?;
+            view.actions = actions;
+            Ok(view)
         })
     }
 

@@ -8,7 +8,7 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use serasi_store::StoreError;
+use serasi_store::{Conflict, DocumentRule, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -23,6 +23,15 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub rows: Vec<RowErrorBody>,
+    /// Rarely set details, boxed to keep results small.
+    pub extra: Option<Box<ErrorExtra>>,
+}
+
+/// Details of a conflict that help the client recover.
+#[derive(Debug, Default)]
+pub struct ErrorExtra {
+    pub link: Option<String>,
+    pub current_revision: Option<i64>,
 }
 
 /// Body of every API error.
@@ -38,6 +47,13 @@ pub struct ErrorBody {
     /// Per-row errors of an import.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<RowErrorBody>,
+    /// A page about the conflicting record, such as the document that
+    /// already has a typed number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The newest revision, when a draft was saved meanwhile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_revision: Option<i64>,
 }
 
 /// One rejected row of an import file.
@@ -57,6 +73,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             rows: Vec::new(),
+            extra: None,
         }
     }
 
@@ -110,11 +127,28 @@ impl ApiError {
             StoreError::Duplicate { .. } | StoreError::Conflict(_) => {
                 (StatusCode::CONFLICT, "conflict")
             }
+            StoreError::Transition(_) => (StatusCode::CONFLICT, "invalid_state"),
+            StoreError::Authority(_)
+            | StoreError::Rule(DocumentRule::NotAuthor | DocumentRule::NotYourTurn) => {
+                (StatusCode::FORBIDDEN, "no_authority")
+            }
             _ => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
         };
         let field = messages::store_error_field(&err);
         let mut api = ApiError::new(status, code, messages::store_error(t, &err));
         api.field = field.map(str::to_owned);
+        if let StoreError::Conflict(Conflict::NumberTaken { document_id, .. }) = &err {
+            api.extra = Some(Box::new(ErrorExtra {
+                link: Some(format!("/documents/{document_id}")),
+                current_revision: None,
+            }));
+        }
+        if let StoreError::Conflict(Conflict::StaleRevision { current }) = &err {
+            api.extra = Some(Box::new(ErrorExtra {
+                link: None,
+                current_revision: Some(*current),
+            }));
+        }
         api
     }
 }
@@ -127,6 +161,8 @@ impl IntoResponse for ApiError {
             message: self.message,
             field: self.field,
             rows: self.rows,
+            link: self.extra.as_ref().and_then(|e| e.link.clone()),
+            current_revision: self.extra.as_ref().and_then(|e| e.current_revision),
         };
         let mut response = (self.status, Json(body)).into_response();
         if challenge {

@@ -1,10 +1,13 @@
 //! Translated messages for domain and store errors.
 
+use serasi_domain::authority::{AuthorityError, DelegationError};
 use serasi_domain::directory::DirectoryError;
+use serasi_domain::document::{DraftError, TransitionError};
 use serasi_domain::nip::NipError;
 use serasi_domain::user::AccountError;
+use serasi_domain::wib::format_date_id;
 use serasi_store::import::RowProblem;
-use serasi_store::{Conflict, StoreError};
+use serasi_store::{Conflict, DocumentRule, StoreError};
 
 use crate::i18n::Tr;
 
@@ -101,6 +104,126 @@ pub fn conflict(t: Tr, conflict: &Conflict) -> String {
         Conflict::PositionHasChildren => t.get("error-position-has-children").to_owned(),
         Conflict::OrgMoveBreaksPositions => t.get("error-org-move-breaks-positions").to_owned(),
         Conflict::SecondRegency => t.get("error-second-regency").to_owned(),
+        Conflict::StaleRevision { current } => {
+            t.fmt("error-stale-revision", &[("current", &current.to_string())])
+        }
+        Conflict::NumberTaken { number, .. } => t.fmt("error-number-taken", &[("number", number)]),
+        Conflict::NumberWouldSkip { next } => t.fmt("error-number-skip", &[("next", next)]),
+        Conflict::DelegationInUse => t.get("error-delegation-in-use").to_owned(),
+    }
+}
+
+pub fn draft_error(t: Tr, err: &DraftError) -> String {
+    let field = field_label(t, err.field());
+    match err {
+        DraftError::Required { .. } => t.fmt("error-required", &[("field", &field)]),
+        DraftError::TooLong { max, .. } => t.fmt(
+            "error-too-long",
+            &[("field", &field), ("max", &max.to_string())],
+        ),
+        DraftError::ControlCharacter { .. } => t.fmt("error-control", &[("field", &field)]),
+        DraftError::UnknownValue { value, .. } => {
+            t.fmt("error-draft-value", &[("field", &field), ("value", value)])
+        }
+        DraftError::TooMany { max, .. } => t.fmt(
+            "error-too-many",
+            &[("field", &field), ("max", &max.to_string())],
+        ),
+        DraftError::DuplicateRecipient { .. } => {
+            t.fmt("error-duplicate-recipient", &[("field", &field)])
+        }
+        DraftError::NoAddressee => t.get("error-no-addressee").to_owned(),
+        DraftError::AttachmentCount => t.get("error-attachment-count").to_owned(),
+        DraftError::Classification(v) => t.fmt("error-classification-format", &[("value", v)]),
+    }
+}
+
+pub fn authority_error(t: Tr, err: &AuthorityError) -> String {
+    match err {
+        AuthorityError::NoRequiredSigner => t.get("error-no-required-signer").to_owned(),
+        AuthorityError::NoAuthority { signer, required } => t.fmt(
+            "error-no-authority",
+            &[("signer", signer), ("required", required)],
+        ),
+        AuthorityError::NotInForce {
+            decree,
+            starts_on,
+            ends_on,
+        } => t.fmt(
+            "error-not-in-force",
+            &[
+                ("decree", decree),
+                ("from", &format_date_id(*starts_on)),
+                ("to", &format_date_id(*ends_on)),
+            ],
+        ),
+        AuthorityError::UnderAuthorityWithoutOnBehalf => t.get("error-ub-without-an").to_owned(),
+        AuthorityError::AuthorIsSigner => t.get("error-author-signer").to_owned(),
+        AuthorityError::AuthorInChain => t.get("error-author-chain").to_owned(),
+        AuthorityError::NotActing(position) => t.fmt("error-not-acting", &[("position", position)]),
+        AuthorityError::ChainRepeats(position) => {
+            t.fmt("error-chain-repeats", &[("position", position)])
+        }
+        AuthorityError::SignerInChain => t.get("error-signer-in-chain").to_owned(),
+    }
+}
+
+pub fn delegation_error(t: Tr, err: &DelegationError) -> String {
+    let field = field_label(t, err.field());
+    match err {
+        DelegationError::Required { .. } => t.fmt("error-required", &[("field", &field)]),
+        DelegationError::TooLong { max, .. } => t.fmt(
+            "error-too-long",
+            &[("field", &field), ("max", &max.to_string())],
+        ),
+        DelegationError::Kind(v) => t.fmt("error-delegation-kind", &[("value", v)]),
+        DelegationError::Period => t.get("error-period").to_owned(),
+        DelegationError::PeriodTooLong { kind, months } => t.fmt(
+            "error-period-too-long",
+            &[("prefix", kind.prefix()), ("months", &months.to_string())],
+        ),
+        DelegationError::DelegateShape => t.get("error-delegate-shape").to_owned(),
+        DelegationError::NotDirectSubordinate => t.get("error-not-direct-subordinate").to_owned(),
+        DelegationError::UnderAuthorityWithoutOnBehalf => t.get("error-ub-without-an").to_owned(),
+        DelegationError::PostFilled => t.get("error-post-filled").to_owned(),
+        DelegationError::PostVacant => t.get("error-post-vacant").to_owned(),
+        DelegationError::SelfDelegation => t.get("error-self-delegation").to_owned(),
+    }
+}
+
+pub fn transition_error(t: Tr, err: &TransitionError) -> String {
+    t.fmt(
+        "error-transition",
+        &[
+            ("action", t.get(&format!("action-{}", err.action.as_str()))),
+            ("state", t.get(&format!("state-{}", err.state.as_str()))),
+        ],
+    )
+}
+
+pub fn document_rule(t: Tr, rule: &DocumentRule) -> String {
+    match rule {
+        DocumentRule::UnknownKind(v) => t.fmt("error-unknown-kind", &[("value", v)]),
+        DocumentRule::UnknownClassification(v) => {
+            t.fmt("error-unknown-classification", &[("value", v)])
+        }
+        DocumentRule::NotAuthor => t.get("error-not-author").to_owned(),
+        DocumentRule::NoEmployee | DocumentRule::NoPosition => {
+            t.get("error-no-employee").to_owned()
+        }
+        DocumentRule::CommentRequired => t.get("error-comment-required").to_owned(),
+        DocumentRule::ReasonRequired => t.get("error-reason-required").to_owned(),
+        DocumentRule::NotYourTurn => t.get("error-not-your-turn").to_owned(),
+        DocumentRule::FutureDate => t.get("error-future-date").to_owned(),
+        DocumentRule::DateTooOld => t.get("error-date-too-old").to_owned(),
+        DocumentRule::NumberMismatch { number, example } => t.fmt(
+            "error-number-mismatch",
+            &[("number", number), ("example", example)],
+        ),
+        DocumentRule::InsertWithoutBase(base) => {
+            t.fmt("error-insert-without-base", &[("base", base)])
+        }
+        DocumentRule::Template(e) => t.fmt("error-template", &[("detail", &e.to_string())]),
     }
 }
 
@@ -112,6 +235,20 @@ pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
         StoreError::Tree(_) => Some("parent"),
         StoreError::Conflict(Conflict::HolderTaken) => Some("holder_id"),
         StoreError::Conflict(Conflict::ParentPositionOutside) => Some("parent"),
+        StoreError::Draft(e) => Some(e.field()),
+        StoreError::Delegation(e) => Some(e.field()),
+        StoreError::Rule(DocumentRule::UnknownClassification(_)) => Some("classification"),
+        StoreError::Rule(DocumentRule::CommentRequired) => Some("comment"),
+        StoreError::Rule(DocumentRule::ReasonRequired) => Some("reason"),
+        StoreError::Rule(DocumentRule::FutureDate | DocumentRule::DateTooOld) => {
+            Some("letter_date")
+        }
+        StoreError::Rule(
+            DocumentRule::NumberMismatch { .. } | DocumentRule::InsertWithoutBase(_),
+        )
+        | StoreError::Conflict(Conflict::NumberTaken { .. } | Conflict::NumberWouldSkip { .. }) => {
+            Some("manual_number")
+        }
         _ => None,
     }
 }
@@ -133,6 +270,11 @@ pub fn store_error(t: Tr, err: &StoreError) -> String {
         ),
         StoreError::Tree(_) => t.get("error-cycle").to_owned(),
         StoreError::Conflict(c) => conflict(t, c),
+        StoreError::Draft(e) => draft_error(t, e),
+        StoreError::Authority(e) => authority_error(t, e),
+        StoreError::Delegation(e) => delegation_error(t, e),
+        StoreError::Transition(e) => transition_error(t, e),
+        StoreError::Rule(e) => document_rule(t, e),
         _ => t.get("error-internal").to_owned(),
     }
 }

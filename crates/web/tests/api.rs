@@ -1,14 +1,12 @@
 //! HTTP tests of the router on SQLite and PostgreSQL, without a socket.
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::BodyExt;
-use serasi_domain::user::Role;
-use serasi_store::{NewUser, Store, test_both_backends};
-use serasi_web::{AppState, WebConfig, router};
+use axum::http::{Method, Request, StatusCode, header};
+use serasi_store::{Store, test_both_backends};
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+mod common;
+use common::{Response, get, json_request, org_id, send, setup};
 
 test_both_backends!(
     health_ready_and_metrics,
@@ -32,88 +30,6 @@ test_both_backends!(
     directory_rules_over_api,
     hostile_spreadsheets_rejected,
 );
-
-struct Response {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-async fn send(app: &Router, request: Request<Body>) -> Response {
-    let response = app.clone().oneshot(request).await.expect("router answers");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Response {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-fn json_request(method: Method, uri: &str, token: &str, body: &Value) -> Request<Body> {
-    Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .expect("request")
-}
-
-fn get(uri: &str, token: &str) -> Request<Body> {
-    Request::builder()
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .expect("request")
-}
-
-/// Loads the reference data and returns the app with an administrator's API token.
-async fn setup(store: Store) -> (Router, String) {
-    store.load_reference_data().await.expect("reference data");
-    let admin = store
-        .create_user(&NewUser {
-            username: "admin",
-            password: "kata-sandi-admin",
-            role: Role::Admin,
-            employee_id: None,
-            is_demo: false,
-            must_change_password: false,
-        })
-        .await
-        .expect("admin");
-    let (_, token) = store
-        .create_api_token(admin.id, "test")
-        .await
-        .expect("token");
-    (router(AppState::new(store, WebConfig::default())), token)
-}
-
-async fn org_id(app: &Router, token: &str, code: &str) -> String {
-    let list = send(app, get("/api/v1/organizations", token)).await.json();
-    let found = list
-        .as_array()
-        .expect("array")
-        .iter()
-        .find(|o| o["code"] == code)
-        .cloned();
-    found.unwrap_or_else(|| panic!("organisation {code} missing"))["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
-}
 
 async fn health_ready_and_metrics(store: Store) {
     let (app, _) = setup(store).await;

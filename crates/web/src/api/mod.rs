@@ -6,6 +6,7 @@ mod account;
 
 pub use account::token_name;
 mod directory;
+pub mod documents;
 pub mod import;
 mod profile;
 
@@ -29,7 +30,7 @@ use crate::error::ApiError;
 #[openapi(
     info(
         title = "Serasi API",
-        description = "Directory, accounts and reference data of a Serasi e-Office. \
+        description = "Directory, accounts, reference data and official documents of a Serasi e-Office. \
             Authenticate with `Authorization: Bearer <token>`; create tokens on the account page \
             or with POST /api/v1/auth/token.",
         license(name = "AGPL-3.0-or-later")
@@ -40,6 +41,7 @@ use crate::error::ApiError;
     tags(
         (name = "directory", description = "Organisations, positions and employees"),
         (name = "reference", description = "Archive classification codes"),
+        (name = "documents", description = "Outgoing official documents: drafts, initials, signature, numbering and delivery"),
         (name = "account", description = "The caller's account and API tokens"),
         (name = "admin", description = "Administration")
     )
@@ -79,6 +81,28 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::get_employee, directory::update_employee))
         .routes(routes!(directory::search_classifications))
         .routes(routes!(import::import_file))
+        .routes(routes!(documents::list_kinds))
+        .routes(routes!(documents::update_kind))
+        .routes(routes!(
+            documents::list_delegations,
+            documents::create_delegation
+        ))
+        .routes(routes!(documents::delete_delegation))
+        .routes(routes!(
+            documents::list_documents,
+            documents::create_document
+        ))
+        .routes(routes!(documents::counts))
+        .routes(routes!(documents::get_document, documents::update_document))
+        .routes(routes!(documents::list_revisions))
+        .routes(routes!(documents::compare_revisions))
+        .routes(routes!(documents::submit))
+        .routes(routes!(documents::initial))
+        .routes(routes!(documents::return_document))
+        .routes(routes!(documents::sign))
+        .routes(routes!(documents::cancel))
+        .routes(routes!(documents::dispatch))
+        .routes(routes!(documents::cancelled_numbers))
         .routes(routes!(account::me))
         .routes(routes!(account::change_password))
         .routes(routes!(account::list_tokens, account::create_token))

@@ -1,0 +1,96 @@
+//! Helpers shared by the HTTP tests: requests against the router without a
+//! socket, and a fresh app with an administrator's token.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serasi_domain::user::Role;
+use serasi_store::{NewUser, Store};
+use serasi_web::{AppState, WebConfig, router};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Response {
+    let response = app.clone().oneshot(request).await.expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Response {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub fn json_request(method: Method, uri: &str, token: &str, body: &Value) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+pub fn get(uri: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// Loads the reference data and returns the app with an administrator's API token.
+pub async fn setup(store: Store) -> (Router, String) {
+    store.load_reference_data().await.expect("reference data");
+    let admin = store
+        .create_user(&NewUser {
+            username: "admin",
+            password: "kata-sandi-admin",
+            role: Role::Admin,
+            employee_id: None,
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("admin");
+    let (_, token) = store
+        .create_api_token(admin.id, "test")
+        .await
+        .expect("token");
+    (router(AppState::new(store, WebConfig::default())), token)
+}
+
+pub async fn org_id(app: &Router, token: &str, code: &str) -> String {
+    let list = send(app, get("/api/v1/organizations", token)).await.json();
+    let found = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|o| o["code"] == code)
+        .cloned();
+    found.unwrap_or_else(|| panic!("organisation {code} missing"))["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
