@@ -3,10 +3,11 @@
 //! gives the demo accounts fresh passwords and prints them.
 
 use anyhow::Context;
-use serasi_domain::PositionId;
+use serasi_domain::document::{DraftInput, Recipient};
+use serasi_domain::{EmployeeId, PositionId};
 use serasi_domain::directory::{EmployeeInput, PositionFields};
 use serasi_domain::user::Role;
-use serasi_store::{NewUser, PasswordChange, Store};
+use serasi_store::{NewUser, PasswordChange, SignRequest, Store};
 
 /// One fictional person: where they work, the post they hold, who that
 /// post reports to (by post name) and their login.
@@ -252,6 +253,7 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
             }
         }
     }
+    let letters = letters(store).await?;
     println!("Demo staff (fictional, marked as demo data). Every demo account uses the password:");
     println!("  {password}");
     println!();
@@ -259,5 +261,249 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
     for (username, role, position, _) in &logins {
         println!("{username:<28} {:<10} {position}", role.as_str());
     }
+    if letters > 0 {
+        println!();
+        println!("Added {letters} demo letters: drafts, under review, returned, waiting for a signature, signed and read.");
+    }
     Ok(())
+}
+
+/// Looks up the employee and position of a demo person by login name.
+async fn who(store: &Store, username: &str) -> anyhow::Result<(EmployeeId, PositionId)> {
+    let person = STAFF
+        .iter()
+        .find(|p| p.username == username)
+        .with_context(|| format!("no demo person {username}"))?;
+    let employee = store
+        .employee_by_identifier(person.identifier)
+        .await?
+        .with_context(|| format!("demo person {username} is missing"))?;
+    let position = find_post(store, person.position)
+        .await?
+        .with_context(|| format!("post of {username} is missing"))?;
+    Ok((employee.id, position))
+}
+
+/// One demo letter: its author, kind, code, subject, addressees and copies
+/// (by login name), external addressees, and how far it gets.
+struct DemoLetter {
+    author: &'static str,
+    kind: &'static str,
+    classification: &'static str,
+    urgency: &'static str,
+    subject: &'static str,
+    body: &'static str,
+    to: &'static [&'static str],
+    copies: &'static [&'static str],
+    external: &'static [(&'static str, &'static str)],
+    coordinators: &'static [&'static str],
+    stage: Stage,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Draft,
+    InReview,
+    Returned,
+    ReadyToSign,
+    Signed,
+    Read,
+}
+
+const LETTERS: [DemoLetter; 7] = [
+    DemoLetter {
+        author: "demo.staf.aptika",
+        kind: "nota_dinas",
+        classification: "000.5.2",
+        urgency: "biasa",
+        subject: "Usulan jadwal pelatihan aplikasi persuratan elektronik",
+        body: "Dengan hormat,\n\nbersama ini kami usulkan jadwal pelatihan aplikasi persuratan elektronik bagi operator perangkat daerah:\n\n1. Gelombang I: 8 Desember 2026\n2. Gelombang II: 10 Desember 2026\n\nDemikian untuk menjadi periksa.",
+        to: &["demo.kadinkes"],
+        copies: &[],
+        external: &[],
+        coordinators: &[],
+        stage: Stage::Draft,
+    },
+    DemoLetter {
+        author: "demo.staf.aptika",
+        kind: "surat_dinas",
+        classification: "000.1.5",
+        urgency: "segera",
+        subject: "Permohonan data kesiapan jaringan internet desa",
+        body: "Dengan hormat,\n\ndalam rangka perluasan layanan e-Office Desa, kami mohon data kesiapan jaringan internet di desa wilayah Kecamatan Tengaran.\n\n| No | Data | Batas waktu |\n|---|---|---|\n| 1 | Penyedia dan kecepatan | 15 Desember 2026 |\n| 2 | Perangkat komputer | 15 Desember 2026 |",
+        to: &["demo.camat.tengaran"],
+        copies: &["demo.sekda"],
+        external: &[],
+        coordinators: &[],
+        stage: Stage::InReview,
+    },
+    DemoLetter {
+        author: "demo.staf.aptika",
+        kind: "nota_dinas",
+        classification: "000.1.5",
+        urgency: "biasa",
+        subject: "Laporan gangguan server surat elektronik",
+        body: "Dengan hormat,\n\nkami laporkan gangguan layanan pada 2 Desember 2026 pukul 08.00–09.30 WIB.",
+        to: &["demo.sekdis.kominfo"],
+        copies: &[],
+        external: &[],
+        coordinators: &[],
+        stage: Stage::Returned,
+    },
+    DemoLetter {
+        author: "demo.operator.kominfo",
+        kind: "surat_undangan",
+        classification: "000.1.5",
+        urgency: "segera",
+        subject: "Undangan rapat koordinasi Satu Data",
+        body: "Dengan hormat,\n\nkami mengundang Saudara pada rapat koordinasi Satu Data Kabupaten Semarang:\n\n- Hari/tanggal: Rabu, 9 Desember 2026\n- Pukul: 09.00 WIB\n- Tempat: Ruang Rapat Diskominfo\n\nAtas kehadiran Saudara kami ucapkan terima kasih.",
+        to: &["demo.camat.tengaran", "demo.kadinkes"],
+        copies: &["demo.sekda"],
+        external: &[],
+        coordinators: &[],
+        stage: Stage::ReadyToSign,
+    },
+    DemoLetter {
+        author: "demo.staf.aptika",
+        kind: "nota_dinas",
+        classification: "000.5.2",
+        urgency: "biasa",
+        subject: "Permintaan akun operator e-Office untuk puskesmas",
+        body: "Dengan hormat,\n\nkami mohon daftar nama operator puskesmas yang memerlukan akun e-Office.",
+        to: &["demo.kadinkes"],
+        copies: &["demo.kabag.umum"],
+        external: &[],
+        coordinators: &["demo.sekdis.kominfo"],
+        stage: Stage::Signed,
+    },
+    DemoLetter {
+        author: "demo.operator.kominfo",
+        kind: "surat_dinas",
+        classification: "400.14",
+        urgency: "biasa",
+        subject: "Penyampaian jadwal pemeliharaan jaringan",
+        body: "Dengan hormat,\n\nkami sampaikan bahwa pemeliharaan jaringan dilaksanakan pada Sabtu, 12 Desember 2026 pukul 20.00–23.00 WIB.",
+        to: &["demo.camat.tengaran"],
+        copies: &[],
+        external: &[("Kepala Kantor PT Telekomunikasi Indonesia Ungaran", "Jl. Gatot Subroto, Ungaran")],
+        coordinators: &[],
+        stage: Stage::Read,
+    },
+    DemoLetter {
+        author: "demo.sekdes.karangduren",
+        kind: "surat_keterangan",
+        classification: "400.14",
+        urgency: "biasa",
+        subject: "Surat keterangan domisili kelompok tani",
+        body: "Yang bertanda tangan di bawah ini menerangkan bahwa Kelompok Tani Sido Makmur berdomisili di Desa Karangduren, Kecamatan Tengaran.",
+        to: &[],
+        copies: &["demo.camat.tengaran"],
+        external: &[],
+        coordinators: &[],
+        stage: Stage::Signed,
+    },
+];
+
+/// Creates the demo letters once; returns how many were added.
+async fn letters(store: &Store) -> anyhow::Result<usize> {
+    if store.count_demo_documents().await? > 0 {
+        return Ok(0);
+    }
+    let today = serasi_domain::wib::today();
+    for letter in &LETTERS {
+        let (author, _) = who(store, letter.author).await?;
+        let mut addressees = Vec::new();
+        for name in letter.to {
+            addressees.push(Recipient::Position {
+                position_id: who(store, name).await?.1,
+            });
+        }
+        for (name, address) in letter.external {
+            addressees.push(Recipient::External {
+                name: (*name).to_owned(),
+                address: Some((*address).to_owned()),
+            });
+        }
+        let mut copies = Vec::new();
+        for name in letter.copies {
+            copies.push(Recipient::Position {
+                position_id: who(store, name).await?.1,
+            });
+        }
+        let mut coordinators = Vec::new();
+        for name in letter.coordinators {
+            coordinators.push(who(store, name).await?.1);
+        }
+        let kind = store.document_kind(letter.kind).await?;
+        let fields = DraftInput {
+            kind: letter.kind.to_owned(),
+            classification: letter.classification.to_owned(),
+            urgency: Some(letter.urgency.to_owned()),
+            subject: letter.subject.to_owned(),
+            body: letter.body.to_owned(),
+            addressees,
+            copies,
+            coordinators,
+            ..DraftInput::default()
+        }
+        .validate(kind.layout)?;
+        let id = store.create_draft(author, &fields, today, true).await?;
+        if letter.stage == Stage::Draft {
+            continue;
+        }
+        store.submit_document(id, author, today).await?;
+        let view = store
+            .document_for(
+                id,
+                serasi_store::Actor {
+                    employee_id: author,
+                    is_admin: false,
+                    is_clerk: false,
+                },
+                today,
+            )
+            .await?;
+        let holder = |position: PositionId| async move {
+            store
+                .position(position)
+                .await?
+                .and_then(|p| p.holder_id)
+                .context("demo reviewer post is vacant")
+        };
+        if letter.stage == Stage::InReview {
+            continue;
+        }
+        if letter.stage == Stage::Returned {
+            let reviewer = view.reviews.first().context("returned letter needs a reviewer")?;
+            store
+                .return_document(
+                    id,
+                    holder(reviewer.position_id).await?,
+                    "Mohon lengkapi dampak gangguan terhadap layanan publik.",
+                    today,
+                )
+                .await?;
+            continue;
+        }
+        for review in &view.reviews {
+            store
+                .initial_document(id, holder(review.position_id).await?, None, today)
+                .await?;
+        }
+        if letter.stage == Stage::ReadyToSign {
+            continue;
+        }
+        let signer = holder(view.signer_position_id).await?;
+        store
+            .sign_document(id, signer, &SignRequest::default(), today)
+            .await?;
+        if letter.stage == Stage::Read {
+            for delivery in store.document_deliveries(id).await? {
+                if let Some(reader) = delivery.employee_id {
+                    store.mark_document_read(id, reader).await?;
+                }
+            }
+        }
+    }
+    Ok(LETTERS.len())
 }

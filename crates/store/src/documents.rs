@@ -275,6 +275,15 @@ pub struct DispatchLine {
     pub is_copy: bool,
 }
 
+/// A position found by the recipient picker.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct PositionHit {
+    pub id: Uuid,
+    pub name: String,
+    pub organization_name: String,
+    pub holder_name: Option<String>,
+}
+
 /// A number in the cancellation log.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct CancelledNumber {
@@ -801,6 +810,10 @@ both_backends! {
         let mut stored = fields.clone();
         stored.signer_position_id = Some(placement.signer);
         stored.reviewers = Some(placement.reviewers.clone());
+        if stored == doc.fields {
+            // Nothing changed (an autosave after a pause): no new revision.
+            return Ok(doc.row.revision);
+        }
         let revision = doc.row.revision + 1;
         sqlx::query(
             "UPDATE documents SET kind = $2, revision = $3, classification = $4, security = $5, \
@@ -1842,6 +1855,43 @@ both_backends! {
         .await?)
     }
 
+    pub(crate) async fn search_positions(
+        conn: &mut Conn,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<PositionHit>, StoreError> {
+        let folded: String = serasi_domain::text::fold(query.trim())
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let contains = format!("%{}%", crate::directory::like_escape(&folded));
+        Ok(sqlx::query_as(
+            "SELECT p.id, p.name, o.name AS organization_name, e.name AS holder_name \
+             FROM positions p JOIN organizations o ON o.id = p.organization_id \
+             LEFT JOIN employees e ON e.id = p.holder_id \
+             WHERE p.name_folded LIKE $1 ESCAPE '\\' OR e.name_folded LIKE $1 ESCAPE '\\' \
+             ORDER BY p.name_folded, p.id LIMIT $2",
+        )
+        .bind(contains)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+    }
+
+    pub(crate) async fn position_hit(
+        conn: &mut Conn,
+        id: PositionId,
+    ) -> Result<Option<PositionHit>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, p.name, o.name AS organization_name, e.name AS holder_name \
+             FROM positions p JOIN organizations o ON o.id = p.organization_id \
+             LEFT JOIN employees e ON e.id = p.holder_id WHERE p.id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?)
+    }
+
     pub(crate) async fn cancelled_numbers(
         conn: &mut Conn,
         org: OrganizationId,
@@ -2106,6 +2156,28 @@ impl Store {
         org: OrganizationId,
     ) -> Result<Vec<DispatchLine>, StoreError> {
         rd!(self, |conn, q| q::dispatch(conn, org).await)
+    }
+
+    /// Finds positions by their name or their holder's name, for picking
+    /// addressees, copies and reviewers.
+    pub async fn search_positions(
+        &self,
+        query: &str,
+        limit: i64,
+    ) -> Result<Vec<PositionHit>, StoreError> {
+        rd!(self, |conn, q| q::search_positions(conn, query, limit).await)
+    }
+
+    pub async fn position_hit(&self, id: PositionId) -> Result<Option<PositionHit>, StoreError> {
+        rd!(self, |conn, q| q::position_hit(conn, id).await)
+    }
+
+    /// Counts the documents created by `serasi demo`.
+    pub async fn count_demo_documents(&self) -> Result<i64, StoreError> {
+        let sql = "SELECT COUNT(*) FROM documents WHERE is_demo = TRUE";
+        Ok(crate::read!(self, |pool| sqlx::query_scalar(sql)
+            .fetch_one(pool)
+            .await)?)
     }
 
     /// Numbers of cancelled documents, which are never given again.

@@ -26,7 +26,7 @@ pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
 pub use documents::{
     Actor, CancelledNumber, DeliveryView, DispatchLine, DocumentIdColumn, DocumentSummary,
-    DocumentView, EventView, Queue, QueueCounts, QueueFilter, QueuePage, RecipientView, ReviewView,
+    DocumentView, EventView, PositionHit, Queue, QueueCounts, QueueFilter, QueuePage, RecipientView, ReviewView,
     RevisionView, SignRequest,
 };
 pub use error::{Conflict, DocumentRule, StoreError};

@@ -458,7 +458,9 @@ async fn chain_return_and_restart(store: Store) {
     s.return_document(id, office.sekdis.1, "Tambah lampiran", DAY)
         .await
         .expect("return");
-    s.update_draft(id, office.staff.1, 2, &with_coordination, DAY)
+    let mut with_attachment = with_coordination.clone();
+    with_attachment.attachment_count = 1;
+    s.update_draft(id, office.staff.1, 2, &with_attachment, DAY)
         .await
         .expect("edit");
     s.submit_document(id, office.staff.1, DAY)
@@ -542,6 +544,13 @@ async fn stale_revision_rejected(store: Store) {
         .expect("view");
     assert_eq!(view.subject, "Perubahan pertama");
     assert_eq!(s.document_revisions(id).await.expect("revisions").len(), 2);
+    // Saving the same content again (an autosave) adds no revision.
+    assert_eq!(
+        s.update_draft(id, office.staff.1, 2, &changed, DAY)
+            .await
+            .expect("same"),
+        2
+    );
     // Someone else may not edit it.
     assert!(matches!(
         s.update_draft(id, office.kabid.1, 2, &other, DAY).await,

@@ -121,11 +121,15 @@ impl Tr {
     /// Formats an epoch-millisecond timestamp as a WIB date and time.
     pub fn datetime(&self, ms: i64) -> String {
         let at = serasi_store::from_ms(ms).to_offset(serasi_domain::wib::WIB);
-        let date = match self.locale {
-            Locale::Id => serasi_domain::wib::format_date_id(at.date()),
-            Locale::En => serasi_domain::wib::format_date_en(at.date()),
-        };
-        format!("{date} {:02}:{:02} WIB", at.hour(), at.minute())
+        format!("{} {:02}:{:02} WIB", self.date(at.date()), at.hour(), at.minute())
+    }
+
+    /// Formats a date in the interface language: `4 Desember 2026`.
+    pub fn date(&self, date: time::Date) -> String {
+        match self.locale {
+            Locale::Id => serasi_domain::wib::format_date_id(date),
+            Locale::En => serasi_domain::wib::format_date_en(date),
+        }
     }
 }
 

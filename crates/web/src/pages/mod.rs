@@ -2,7 +2,9 @@
 
 mod account;
 mod admin;
+mod delegations;
 mod directory;
+mod letters;
 mod people;
 
 use askama::Template;
@@ -58,6 +60,7 @@ struct Dashboard {
     greeting_name: String,
     today: String,
     counts: Vec<(String, i64)>,
+    work: Option<serasi_store::QueueCounts>,
 }
 
 async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<String>, PageError> {
@@ -87,6 +90,7 @@ async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<S
         greeting_name,
         today,
         counts,
+        work: letters::dashboard_counts(&state, &me).await?,
     };
     Ok(Html(page.render()?))
 }
@@ -96,6 +100,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(dashboard))
         .merge(directory::routes())
         .merge(people::routes())
+        .merge(letters::routes())
+        .merge(delegations::routes())
         .merge(account::routes())
         .merge(admin::routes())
 }
