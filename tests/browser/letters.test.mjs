@@ -181,8 +181,20 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
     await pick(page, 'copy', 'Kepala Bagian Umum', 'Kepala Bagian Umum —');
     await pick(page, 'coordinator', 'Sekretaris Dinas', 'Sekretaris Dinas —');
     await page.locator('#body').fill('Dengan hormat,\n\nmohon data kunjungan:\n\n1. rawat jalan\n2. rawat inap');
+    await assertEventually(
+      async () => /Tersimpan otomatis/.test(await page.locator('#autosave').innerText()),
+      true,
+      'the draft saves itself after a pause in typing',
+    );
     await clickAndWaitForLoad(page, page.locator('#save-letter'));
     letterPath = new URL(page.url()).pathname;
+    await page.goto(`${baseUrl}/letters?queue=drafts`);
+    assert.equal(
+      await page.locator('a.letter-link', { hasText: SUBJECT }).count(),
+      1,
+      'the autosave and the save button made one draft',
+    );
+    await page.goto(`${baseUrl}${letterPath}`);
     assert.match(letterPath, /^\/letters\/[0-9a-f-]{36}$/, 'saving opens the letter page');
     assert.equal(await stateText(page), 'Konsep', 'the new letter is a draft');
     const chain = await page.locator('ol.chain li').allInnerTexts();

@@ -768,6 +768,36 @@ both_backends! {
         Ok(id)
     }
 
+    /// Creates the draft the first time a form is saved and updates it
+    /// afterwards: `key` identifies the form the draft came from.
+    pub(crate) async fn save_new_draft(
+        conn: &mut Conn,
+        author: EmployeeId,
+        key: &str,
+        fields: &DraftFields,
+        day: Date,
+    ) -> Result<(DocumentId, i64), StoreError> {
+        let existing: Option<(Uuid, i64)> = sqlx::query_as(
+            "SELECT id, revision FROM documents WHERE author_id = $1 AND client_key = $2",
+        )
+        .bind(author.as_uuid())
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id, revision)) = existing {
+            let id = DocumentId::from_uuid(id);
+            let revision = update_draft(conn, id, author, revision, fields, day).await?;
+            return Ok((id, revision));
+        }
+        let id = create_draft(conn, author, fields, day, false).await?;
+        sqlx::query("UPDATE documents SET client_key = $2 WHERE id = $1")
+            .bind(id.as_uuid())
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok((id, 1))
+    }
+
     async fn lock_doc(conn: &mut Conn, id: DocumentId) -> Result<Doc, StoreError> {
         let lock = if IS_POSTGRES { " FOR UPDATE" } else { "" };
         let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1{lock}");
@@ -1987,6 +2017,22 @@ impl Store {
         .await)
     }
 
+    /// Saves the draft of a form identified by `key`: creates it on the
+    /// first save and adds a revision on later ones, so an autosave and a
+    /// click on Save never make two drafts.
+    pub async fn save_new_draft(
+        &self,
+        author: EmployeeId,
+        key: &str,
+        fields: &DraftFields,
+        day: Date,
+    ) -> Result<(DocumentId, i64), StoreError> {
+        tx!(self, |conn, q| q::save_new_draft(
+            conn, author, key, fields, day
+        )
+        .await)
+    }
+
     /// Saves a new revision; fails with `StaleRevision` when `base_revision`
     /// is not the newest, so the last writer never silently wins.
     pub async fn update_draft(
@@ -2165,7 +2211,8 @@ impl Store {
         query: &str,
         limit: i64,
     ) -> Result<Vec<PositionHit>, StoreError> {
-        rd!(self, |conn, q| q::search_positions(conn, query, limit).await)
+        rd!(self, |conn, q| q::search_positions(conn, query, limit)
+            .await)
     }
 
     pub async fn position_hit(&self, id: PositionId) -> Result<Option<PositionHit>, StoreError> {

@@ -26,8 +26,8 @@ pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
 pub use documents::{
     Actor, CancelledNumber, DeliveryView, DispatchLine, DocumentIdColumn, DocumentSummary,
-    DocumentView, EventView, PositionHit, Queue, QueueCounts, QueueFilter, QueuePage, RecipientView, ReviewView,
-    RevisionView, SignRequest,
+    DocumentView, EventView, PositionHit, Queue, QueueCounts, QueueFilter, QueuePage,
+    RecipientView, ReviewView, RevisionView, SignRequest,
 };
 pub use error::{Conflict, DocumentRule, StoreError};
 pub use reference::{ClassificationRow, LoadReport};

@@ -551,6 +551,16 @@ async fn stale_revision_rejected(store: Store) {
             .expect("same"),
         2
     );
+    // A form saved twice under one key makes one draft.
+    let (first, r1) = s
+        .save_new_draft(office.staff.1, "form-1", &fields, DAY)
+        .await
+        .expect("first save");
+    let (again, r2) = s
+        .save_new_draft(office.staff.1, "form-1", &changed, DAY)
+        .await
+        .expect("second save");
+    assert_eq!((first, r1, r2), (again, 1, 2));
     // Someone else may not edit it.
     assert!(matches!(
         s.update_draft(id, office.kabid.1, 2, &other, DAY).await,

@@ -121,7 +121,12 @@ impl Tr {
     /// Formats an epoch-millisecond timestamp as a WIB date and time.
     pub fn datetime(&self, ms: i64) -> String {
         let at = serasi_store::from_ms(ms).to_offset(serasi_domain::wib::WIB);
-        format!("{} {:02}:{:02} WIB", self.date(at.date()), at.hour(), at.minute())
+        format!(
+            "{} {:02}:{:02} WIB",
+            self.date(at.date()),
+            at.hour(),
+            at.minute()
+        )
     }
 
     /// Formats a date in the interface language: `4 Desember 2026`.

@@ -74,9 +74,13 @@ CREATE TABLE documents (
     letter_date TEXT,
     number TEXT,
     is_demo BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Set by the draft form, so an autosave and a click on Save that race
+    -- each other make one draft, not two.
+    client_key TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
 );
+CREATE UNIQUE INDEX documents_client_key ON documents(author_id, client_key) WHERE client_key IS NOT NULL;
 CREATE INDEX documents_author ON documents(author_id, state, updated_at);
 CREATE INDEX documents_waiting ON documents(waiting_position_id, state);
 CREATE INDEX documents_signer ON documents(signer_position_id, state);

@@ -79,7 +79,12 @@ async fn render(
     let hits = store.search_positions("", 5000).await?;
     let names: HashMap<String, String> = hits
         .iter()
-        .map(|h| (h.id.to_string(), format!("{} — {}", h.name, h.organization_name)))
+        .map(|h| {
+            (
+                h.id.to_string(),
+                format!("{} — {}", h.name, h.organization_name),
+            )
+        })
         .collect();
     let (people, _) = store.search_employees("", None, 5000, 0).await?;
     let people_names: HashMap<String, String> = people
@@ -97,7 +102,10 @@ async fn render(
                 .delegate_position_id
                 .map(|p| name_of(&names, p.to_string()))
                 .unwrap_or_default();
-            (d.id.to_string(), format!("{} · {delegate}", d.decree_number))
+            (
+                d.id.to_string(),
+                format!("{} · {delegate}", d.decree_number),
+            )
         })
         .collect();
     let rows = delegations
@@ -122,7 +130,12 @@ async fn render(
         rows,
         positions: hits
             .iter()
-            .map(|h| (h.id.to_string(), format!("{} — {}", h.name, h.organization_name)))
+            .map(|h| {
+                (
+                    h.id.to_string(),
+                    format!("{} — {}", h.name, h.organization_name),
+                )
+            })
             .collect(),
         employees: people
             .into_iter()
@@ -233,7 +246,11 @@ async fn delete(
                 serde_json::json!({}),
             )
             .await;
-            Ok((with_flash(jar, "deleted"), Redirect::to("/admin/delegations")).into_response())
+            Ok((
+                with_flash(jar, "deleted"),
+                Redirect::to("/admin/delegations"),
+            )
+                .into_response())
         }
         Err(err) => {
             let (_, message) = form_errors(me.t(), err)?;
@@ -306,12 +323,17 @@ async fn update_kind(
                 Ok(text(v))
             }
         };
-        let label = |field: &str, v: &str| fail(t.fmt("error-draft-value", &[("field", field), ("value", v)]));
+        let label = |field: &str, v: &str| {
+            fail(t.fmt("error-draft-value", &[("field", field), ("value", v)]))
+        };
         Ok::<_, (String, String)>(DocumentKind {
             code: code.clone(),
             name: required("name", &form.name)?,
             abbreviation: required("abbreviation", &form.abbreviation)?,
-            layout: form.layout.parse().map_err(|()| label("layout", &form.layout))?,
+            layout: form
+                .layout
+                .parse()
+                .map_err(|()| label("layout", &form.layout))?,
             signer_level: form
                 .signer_level
                 .parse()

@@ -13,7 +13,9 @@ use serasi_domain::body;
 use serasi_domain::document::{DocumentKind, DraftInput, Recipient};
 use serasi_domain::wib;
 use serasi_domain::{DocumentId, PositionId};
-use serasi_store::{Actor, DeliveryView, DocumentView, Queue, QueueCounts, SignRequest, StoreError};
+use serasi_store::{
+    Actor, DeliveryView, DocumentView, Queue, QueueCounts, SignRequest, StoreError,
+};
 use serde::Deserialize;
 use time::Date;
 
@@ -174,7 +176,10 @@ async fn queues(
         total: page.total,
         kinds,
         kind: filter.kind.clone().unwrap_or_default(),
-        urgency: filter.urgency.map(|u| u.as_str().to_owned()).unwrap_or_default(),
+        urgency: filter
+            .urgency
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_default(),
         from: filter.from.map(|d| d.to_string()).unwrap_or_default(),
         to: filter.to.map(|d| d.to_string()).unwrap_or_default(),
         prev_url: (page.page > 1).then(|| format!("{base}&page={}", page.page - 1)),
@@ -228,6 +233,9 @@ struct LetterForm {
     signer: String,
     #[serde(default)]
     base_revision: String,
+    /// Identifies a new draft's form across autosaves.
+    #[serde(default)]
+    draft_key: String,
 }
 
 /// A form field that could not be read.
@@ -260,7 +268,10 @@ fn external_lines(text: &str) -> Vec<Recipient> {
         .filter(|l| !l.is_empty())
         .map(|line| {
             let (name, address) = match line.split_once(';') {
-                Some((n, a)) => (n.trim(), Some(a.trim().to_owned()).filter(|a| !a.is_empty())),
+                Some((n, a)) => (
+                    n.trim(),
+                    Some(a.trim().to_owned()).filter(|a| !a.is_empty()),
+                ),
                 None => (line, None),
             };
             Recipient::External {
@@ -479,11 +490,21 @@ async fn form_page(
     }
     let security_options = serasi_domain::document::SecurityClass::ALL
         .iter()
-        .map(|s| (s.as_str(), t.get(&format!("security-{}", s.as_str())).to_owned()))
+        .map(|s| {
+            (
+                s.as_str(),
+                t.get(&format!("security-{}", s.as_str())).to_owned(),
+            )
+        })
         .collect();
     let urgency_options = serasi_domain::document::Urgency::ALL
         .iter()
-        .map(|u| (u.as_str(), t.get(&format!("urgency-{}", u.as_str())).to_owned()))
+        .map(|u| {
+            (
+                u.as_str(),
+                t.get(&format!("urgency-{}", u.as_str())).to_owned(),
+            )
+        })
         .collect();
     Ok(FormPage {
         t,
@@ -516,6 +537,7 @@ async fn new_form(State(state): State<AppState>, me: PageUser) -> Result<Html<St
     let form = LetterForm {
         kind: "nota_dinas".to_owned(),
         chain: "default".to_owned(),
+        draft_key: uuid::Uuid::new_v4().to_string(),
         ..LetterForm::default()
     };
     let page = form_page(&state, &me, None, form, FieldErrors::new(), None).await?;
@@ -568,11 +590,19 @@ async fn save(
                 .await
                 .map(|revision| (id, revision))
         }
-        None => state
-            .store()
-            .create_draft(actor.employee_id, &fields, today, false)
-            .await
-            .map(|id| (id, 1)),
+        None => match uuid::Uuid::parse_str(form.draft_key.trim()) {
+            Ok(key) => {
+                state
+                    .store()
+                    .save_new_draft(actor.employee_id, &key.to_string(), &fields, today)
+                    .await
+            }
+            Err(_) => state
+                .store()
+                .create_draft(actor.employee_id, &fields, today, false)
+                .await
+                .map(|id| (id, 1)),
+        },
     })
 }
 
@@ -618,10 +648,7 @@ async fn edit_form(
     Path(id): Path<DocumentId>,
 ) -> Result<Response, PageError> {
     let actor = actor(&me)?;
-    let view = state
-        .store()
-        .document_for(id, actor, wib::today())
-        .await?;
+    let view = state.store().document_for(id, actor, wib::today()).await?;
     if !view.actions.contains(&"edit") {
         return Ok(Redirect::to(&format!("/letters/{id}")).into_response());
     }
@@ -761,7 +788,10 @@ async fn pick(
                 .filter(|o| serasi_domain::text::fold(&o.name).contains(&folded))
                 .take(5)
             {
-                found.push((format!("o:{}", org.id), format!("{} ({})", org.name, t.get("recipient-head"))));
+                found.push((
+                    format!("o:{}", org.id),
+                    format!("{} ({})", org.name, t.get("recipient-head")),
+                ));
             }
         }
     }
@@ -884,7 +914,9 @@ impl LetterPage {
 fn delivery_rows(t: Tr, list: Vec<DeliveryView>) -> Vec<DeliveryRow> {
     list.into_iter()
         .map(|d| DeliveryRow {
-            person: d.employee_name.unwrap_or_else(|| t.get("delivery-no-inbox").to_owned()),
+            person: d
+                .employee_name
+                .unwrap_or_else(|| t.get("delivery-no-inbox").to_owned()),
             label: match d.external_address {
                 Some(address) => format!("{} — {address}", d.label),
                 None => d.label,
@@ -925,7 +957,9 @@ async fn letter_page(
         t,
         c: me.chrome("letters"),
         state_label: t.get(&format!("state-{}", v.state.as_str())).to_owned(),
-        security_label: t.get(&format!("security-{}", v.security.as_str())).to_owned(),
+        security_label: t
+            .get(&format!("security-{}", v.security.as_str()))
+            .to_owned(),
         urgency_label: t.get(&format!("urgency-{}", v.urgency.as_str())).to_owned(),
         letter_date: v.letter_date.map(|d| t.date(d)).unwrap_or_default(),
         body_html: body::to_html(&v.body),
@@ -1004,7 +1038,10 @@ async fn act(
                 text => parse_iso_date(text).map(Some).ok_or_else(|| {
                     (
                         Some("letter_date".to_owned()),
-                        t.fmt("error-draft-value", &[("field", t.get("field-letter_date")), ("value", text)]),
+                        t.fmt(
+                            "error-draft-value",
+                            &[("field", t.get("field-letter_date")), ("value", text)],
+                        ),
                         StatusCode::UNPROCESSABLE_ENTITY,
                     )
                 }),
@@ -1101,10 +1138,7 @@ async fn compare_page(
 ) -> Result<Html<String>, PageError> {
     let t = me.t();
     let actor = actor(&me)?;
-    let view = state
-        .store()
-        .document_for(id, actor, wib::today())
-        .await?;
+    let view = state.store().document_for(id, actor, wib::today()).await?;
     let revisions: Vec<(i64, String)> = state
         .store()
         .document_revisions(id)
@@ -1113,7 +1147,12 @@ async fn compare_page(
         .map(|r| {
             (
                 r.revision,
-                format!("{} · {} · {}", r.revision, t.datetime(r.saved_at), r.saved_by_name),
+                format!(
+                    "{} · {} · {}",
+                    r.revision,
+                    t.datetime(r.saved_at),
+                    r.saved_by_name
+                ),
             )
         })
         .collect();
@@ -1143,10 +1182,7 @@ pub async fn dashboard_counts(
 ) -> Result<Option<QueueCounts>, PageError> {
     match me.user.employee_id {
         Some(employee) => Ok(Some(
-            state
-                .store()
-                .queue_counts(employee, wib::today())
-                .await?,
+            state.store().queue_counts(employee, wib::today()).await?,
         )),
         None => Ok(None),
     }
