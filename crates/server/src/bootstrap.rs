@@ -90,6 +90,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         secure_cookies: config.secure_cookies,
         max_body_bytes: config.max_upload_mb * 1024 * 1024,
         trust_forwarded_for: config.trust_forwarded_for,
+        files_dir: config.data_dir.join("files"),
         trusted_origins: Some(config.public_url.trim().trim_end_matches('/').to_owned())
             .filter(|u| !u.is_empty())
             .into_iter()

@@ -3,10 +3,10 @@
 //! gives the demo accounts fresh passwords and prints them.
 
 use anyhow::Context;
-use serasi_domain::document::{DraftInput, Recipient};
-use serasi_domain::{EmployeeId, PositionId};
 use serasi_domain::directory::{EmployeeInput, PositionFields};
+use serasi_domain::document::{DraftInput, Recipient};
 use serasi_domain::user::Role;
+use serasi_domain::{EmployeeId, PositionId};
 use serasi_store::{NewUser, PasswordChange, SignRequest, Store};
 
 /// One fictional person: where they work, the post they hold, who that
@@ -263,7 +263,9 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
     }
     if letters > 0 {
         println!();
-        println!("Added {letters} demo letters: drafts, under review, returned, waiting for a signature, signed and read.");
+        println!(
+            "Added {letters} demo letters: drafts, under review, returned, waiting for a signature, signed and read."
+        );
     }
     Ok(())
 }
@@ -310,7 +312,7 @@ enum Stage {
     Read,
 }
 
-const LETTERS: [DemoLetter; 7] = [
+const LETTERS: [DemoLetter; 8] = [
     DemoLetter {
         author: "demo.staf.aptika",
         kind: "nota_dinas",
@@ -385,9 +387,25 @@ const LETTERS: [DemoLetter; 7] = [
         body: "Dengan hormat,\n\nkami sampaikan bahwa pemeliharaan jaringan dilaksanakan pada Sabtu, 12 Desember 2026 pukul 20.00–23.00 WIB.",
         to: &["demo.camat.tengaran"],
         copies: &[],
-        external: &[("Kepala Kantor PT Telekomunikasi Indonesia Ungaran", "Jl. Gatot Subroto, Ungaran")],
+        external: &[(
+            "Kepala Kantor PT Telekomunikasi Indonesia Ungaran",
+            "Jl. Gatot Subroto, Ungaran",
+        )],
         coordinators: &[],
         stage: Stage::Read,
+    },
+    DemoLetter {
+        author: "demo.operator.kominfo",
+        kind: "nota_dinas",
+        classification: "800.1",
+        urgency: "sangat_segera",
+        subject: "Penugasan pendampingan operator e-Office Desa",
+        body: "Dengan hormat,\n\nSaudara ditugaskan mendampingi operator e-Office Desa Karangduren pada 7 Desember 2026.",
+        to: &["demo.staf.aptika"],
+        copies: &["demo.kabid.aptika"],
+        external: &[],
+        coordinators: &[],
+        stage: Stage::Signed,
     },
     DemoLetter {
         author: "demo.sekdes.karangduren",
@@ -474,7 +492,10 @@ async fn letters(store: &Store) -> anyhow::Result<usize> {
             continue;
         }
         if letter.stage == Stage::Returned {
-            let reviewer = view.reviews.first().context("returned letter needs a reviewer")?;
+            let reviewer = view
+                .reviews
+                .first()
+                .context("returned letter needs a reviewer")?;
             store
                 .return_document(
                     id,

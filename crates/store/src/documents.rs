@@ -275,6 +275,20 @@ pub struct DispatchLine {
     pub is_copy: bool,
 }
 
+/// A file attached to a document.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct AttachmentView {
+    pub seq: i64,
+    pub sha256: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub added_at: i64,
+}
+
+/// Most files on one document.
+pub const MAX_ATTACHMENTS: i64 = 20;
+
 /// A position found by the recipient picker.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct PositionHit {
@@ -1885,6 +1899,81 @@ both_backends! {
         .await?)
     }
 
+    pub(crate) async fn add_attachment(
+        conn: &mut Conn,
+        id: DocumentId,
+        actor: EmployeeId,
+        file: &AttachmentView,
+    ) -> Result<i64, StoreError> {
+        let doc = lock_doc(conn, id).await?;
+        next_state(doc.state, DocumentAction::Edit)?;
+        if doc.author != actor {
+            return Err(DocumentRule::NotAuthor.into());
+        }
+        let (count, last): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(seq) FROM document_attachments WHERE document_id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_one(&mut *conn)
+        .await?;
+        if count >= MAX_ATTACHMENTS {
+            return Err(DocumentRule::TooManyAttachments(MAX_ATTACHMENTS).into());
+        }
+        let seq = last.unwrap_or(0) + 1;
+        sqlx::query(
+            "INSERT INTO document_attachments (document_id, seq, sha256, name, content_type, size, \
+             added_by, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id.as_uuid())
+        .bind(seq)
+        .bind(&file.sha256)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size)
+        .bind(actor.as_uuid())
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        add_event(conn, id, Some(actor), "attach", doc.row.revision, Some(&file.name)).await?;
+        Ok(seq)
+    }
+
+    pub(crate) async fn remove_attachment(
+        conn: &mut Conn,
+        id: DocumentId,
+        actor: EmployeeId,
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        let doc = lock_doc(conn, id).await?;
+        next_state(doc.state, DocumentAction::Edit)?;
+        if doc.author != actor {
+            return Err(DocumentRule::NotAuthor.into());
+        }
+        let name: Option<String> = sqlx::query_scalar(
+            "DELETE FROM document_attachments WHERE document_id = $1 AND seq = $2 RETURNING name",
+        )
+        .bind(id.as_uuid())
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let name = name.ok_or_else(|| StoreError::not_found("attachment", seq))?;
+        add_event(conn, id, Some(actor), "detach", doc.row.revision, Some(&name)).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn attachments(
+        conn: &mut Conn,
+        id: DocumentId,
+    ) -> Result<Vec<AttachmentView>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, sha256, name, content_type, size, added_at FROM document_attachments \
+             WHERE document_id = $1 ORDER BY seq",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?)
+    }
+
     pub(crate) async fn search_positions(
         conn: &mut Conn,
         query: &str,
@@ -2217,6 +2306,34 @@ impl Store {
 
     pub async fn position_hit(&self, id: PositionId) -> Result<Option<PositionHit>, StoreError> {
         rd!(self, |conn, q| q::position_hit(conn, id).await)
+    }
+
+    /// Records a file, already in the file store, as attached to a draft.
+    pub async fn add_attachment(
+        &self,
+        id: DocumentId,
+        actor: EmployeeId,
+        file: &AttachmentView,
+    ) -> Result<i64, StoreError> {
+        tx!(self, |conn, q| q::add_attachment(conn, id, actor, file)
+            .await)
+    }
+
+    pub async fn remove_attachment(
+        &self,
+        id: DocumentId,
+        actor: EmployeeId,
+        seq: i64,
+    ) -> Result<(), StoreError> {
+        tx!(self, |conn, q| q::remove_attachment(conn, id, actor, seq)
+            .await)
+    }
+
+    pub async fn document_attachments(
+        &self,
+        id: DocumentId,
+    ) -> Result<Vec<AttachmentView>, StoreError> {
+        rd!(self, |conn, q| q::attachments(conn, id).await)
     }
 
     /// Counts the documents created by `serasi demo`.

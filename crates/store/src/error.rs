@@ -67,6 +67,8 @@ pub enum DocumentRule {
     NumberMismatch { number: String, example: String },
     #[error("the insert number needs serial {0} to exist")]
     InsertWithoutBase(String),
+    #[error("a document has at most {0} attachments")]
+    TooManyAttachments(i64),
     #[error("the numbering template of this kind is invalid: {0}")]
     Template(#[from] TemplateError),
 }

@@ -7,6 +7,7 @@ mod audit;
 mod directory;
 mod documents;
 mod error;
+pub mod files;
 pub mod import;
 mod reference;
 #[cfg(feature = "test-support")]
@@ -25,9 +26,9 @@ pub use accounts::{
 pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
 pub use documents::{
-    Actor, CancelledNumber, DeliveryView, DispatchLine, DocumentIdColumn, DocumentSummary,
-    DocumentView, EventView, PositionHit, Queue, QueueCounts, QueueFilter, QueuePage,
-    RecipientView, ReviewView, RevisionView, SignRequest,
+    Actor, AttachmentView, CancelledNumber, DeliveryView, DispatchLine, DocumentIdColumn,
+    DocumentSummary, DocumentView, EventView, MAX_ATTACHMENTS, PositionHit, Queue, QueueCounts,
+    QueueFilter, QueuePage, RecipientView, ReviewView, RevisionView, SignRequest,
 };
 pub use error::{Conflict, DocumentRule, StoreError};
 pub use reference::{ClassificationRow, LoadReport};

@@ -50,6 +50,8 @@ pub struct WebConfig {
     /// `X-Forwarded-For` entry; turn on only behind a reverse proxy that
     /// sets it.
     pub trust_forwarded_for: bool,
+    /// Folder of the content-addressed file store (attachments).
+    pub files_dir: std::path::PathBuf,
 }
 
 impl Default for WebConfig {
@@ -61,6 +63,7 @@ impl Default for WebConfig {
             login_throttle: LoginThrottle::default(),
             trusted_origins: Vec::new(),
             trust_forwarded_for: false,
+            files_dir: std::env::temp_dir().join("serasi-files"),
         }
     }
 }
@@ -74,12 +77,17 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: WebConfig,
+    files: serasi_store::files::LocalFiles,
 }
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> AppState {
         AppState {
-            inner: Arc::new(Inner { store, config }),
+            inner: Arc::new(Inner {
+                files: serasi_store::files::LocalFiles::new(config.files_dir.clone()),
+                store,
+                config,
+            }),
         }
     }
 
@@ -89,6 +97,10 @@ impl AppState {
 
     pub fn config(&self) -> &WebConfig {
         &self.inner.config
+    }
+
+    pub fn files(&self) -> &serasi_store::files::LocalFiles {
+        &self.inner.files
     }
 }
 

@@ -223,6 +223,9 @@ pub fn document_rule(t: Tr, rule: &DocumentRule) -> String {
         DocumentRule::InsertWithoutBase(base) => {
             t.fmt("error-insert-without-base", &[("base", base)])
         }
+        DocumentRule::TooManyAttachments(max) => {
+            t.fmt("error-too-many-files", &[("max", &max.to_string())])
+        }
         DocumentRule::Template(e) => t.fmt("error-template", &[("detail", &e.to_string())]),
     }
 }

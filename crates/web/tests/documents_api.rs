@@ -2,7 +2,8 @@
 //! and every rejection the workflow promises.
 
 use axum::Router;
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use serasi_domain::user::Role;
 use serasi_store::{NewUser, Store, test_both_backends};
 use serde_json::{Value, json};
@@ -15,6 +16,7 @@ test_both_backends!(
     full_workflow_with_return,
     sign_rejections_and_double_click,
     delegations_over_api,
+    attachments_over_api,
 );
 
 /// People in Diskominfo and Dinkes, each with a token.
@@ -652,4 +654,97 @@ async fn delegations_over_api(store: Store) {
     .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     let _ = (&office.kabid, &office.dinkes);
+}
+
+fn upload(uri: &str, token: &str, name: &str, bytes: &[u8]) -> Request<Body> {
+    let boundary = "serasi-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request")
+}
+
+async fn attachments_over_api(store: Store) {
+    let office = office(store).await;
+    let id = create(&office, &nota(&office)).await;
+    let uri = format!("/api/v1/documents/{id}/attachments");
+    let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n";
+    let added = send(
+        &office.app,
+        upload(&uri, &office.staff, "Jadwal rapat.pdf", pdf),
+    )
+    .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(added.json()["content_type"], "application/pdf");
+    let seq = added.json()["seq"].as_i64().expect("seq");
+    for (name, bytes) in [
+        ("x.php", b"<?php echo 1; ?>".as_slice()),
+        ("x.php.jpg", b"<?php echo 1; ?>".as_slice()),
+        (
+            "surat.pdf",
+            b"<html><script>alert(1)</script></html>".as_slice(),
+        ),
+        ("kosong.pdf", b"".as_slice()),
+    ] {
+        let rejected = send(&office.app, upload(&uri, &office.staff, name, bytes)).await;
+        assert_eq!(
+            rejected.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            rejected.body
+        );
+        assert_eq!(rejected.json()["field"], "file");
+    }
+    let other = send(&office.app, upload(&uri, &office.kabid, "a.pdf", pdf)).await;
+    assert_eq!(
+        other.status,
+        StatusCode::NOT_FOUND,
+        "a stranger cannot see the draft"
+    );
+    let file_uri = format!("{uri}/{seq}");
+    let download = send(&office.app, get(&file_uri, &office.staff)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body.as_bytes(), pdf);
+    assert!(
+        download.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment;")
+    );
+    let doc = document(&office, &office.staff, &id).await;
+    assert_eq!(doc["attachments"].as_array().expect("list").len(), 1);
+    let hidden = send(&office.app, get(&file_uri, &office.outsider)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    // Once submitted the draft is closed for files.
+    post(
+        &office,
+        &office.staff,
+        &format!("/api/v1/documents/{id}/submit"),
+        &json!({}),
+    )
+    .await;
+    let late = send(&office.app, upload(&uri, &office.staff, "b.pdf", pdf)).await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    let removed = send(
+        &office.app,
+        json_request(Method::DELETE, &file_uri, &office.staff, &json!({})),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::CONFLICT);
+    // The reviewer sees the file too.
+    let reviewer = send(&office.app, get(&file_uri, &office.kabid)).await;
+    assert_eq!(reviewer.status, StatusCode::OK);
 }

@@ -164,3 +164,16 @@ CREATE TABLE deliveries (
     PRIMARY KEY (document_id, seq)
 );
 CREATE INDEX deliveries_inbox ON deliveries(employee_id, delivered_at);
+
+-- Files attached to a draft, stored by SHA-256 in the file store.
+CREATE TABLE document_attachments (
+    document_id UUID NOT NULL REFERENCES documents(id),
+    seq BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    added_by UUID NOT NULL REFERENCES employees(id),
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (document_id, seq)
+);

@@ -567,6 +567,7 @@ pub struct DocumentDto {
     pub number: Option<String>,
     /// What the caller may do now.
     pub actions: Vec<String>,
+    pub attachments: Vec<AttachmentDto>,
     /// Recipients and read receipts; only for the author and signer.
     pub deliveries: Vec<DeliveryDto>,
     pub timeline: Vec<EventDto>,
@@ -619,6 +620,11 @@ pub async fn get_document(
     let (v, deliveries, events) = load_document(&state, actor, DocumentId::from_uuid(id))
         .await
         .map_err(store_err(caller.t))?;
+    let attachments = state
+        .store()
+        .document_attachments(v.id)
+        .await
+        .map_err(store_err(caller.t))?;
     Ok(Json(DocumentDto {
         id: v.id.as_uuid(),
         body_html: body::to_html(&v.body),
@@ -661,6 +667,7 @@ pub async fn get_document(
         letter_date: v.letter_date,
         number: v.number,
         actions: v.actions.iter().map(|a| (*a).to_owned()).collect(),
+        attachments: attachments.into_iter().map(AttachmentDto::from).collect(),
         deliveries: deliveries.into_iter().map(DeliveryDto::from).collect(),
         timeline: events.into_iter().map(EventDto::from).collect(),
         created_at: v.created_at,
@@ -1285,4 +1292,282 @@ pub async fn cancelled_numbers(
             })
             .collect(),
     ))
+}
+
+/// Decides a file's type from its first bytes; office documents, which are
+/// zip files, also by their extension. Returns `None` for other types.
+pub fn sniff(name: &str, bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        return Some("application/pdf");
+    }
+    if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a]) {
+        return Some("image/png");
+    }
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        return Some("image/jpeg");
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+        return match extension.as_deref() {
+            Some("docx") => {
+                Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+            }
+            Some("xlsx") => {
+                Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            }
+            Some("odt") => Some("application/vnd.oasis.opendocument.text"),
+            Some("ods") => Some("application/vnd.oasis.opendocument.spreadsheet"),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// Keeps the last path part of an uploaded name, without control
+/// characters, quotes or backslashes, at most 200 characters.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\'))
+        .take(200)
+        .collect();
+    let cleaned = cleaned.trim().to_owned();
+    if cleaned.is_empty() {
+        "lampiran".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Reads the `file` field of a multipart upload: its name and bytes.
+pub async fn read_upload(
+    state: &AppState,
+    t: Tr,
+    mut multipart: axum::extract::Multipart,
+) -> Result<(String, Vec<u8>), ApiError> {
+    let limit_mb = state.config().max_body_bytes / (1024 * 1024);
+    let fail = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                t.fmt("error-file-too-large", &[("max", &limit_mb.to_string())]),
+            )
+        } else {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(fail)? {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(fail)?;
+            return Ok((name, bytes.to_vec()));
+        }
+    }
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        t.get("error-file-missing"),
+    )
+    .field("file"))
+}
+
+/// Checks an uploaded file, stores it and attaches it to a draft.
+pub async fn attach(
+    state: &AppState,
+    t: Tr,
+    actor: Actor,
+    id: DocumentId,
+    name: &str,
+    bytes: Vec<u8>,
+) -> Result<i64, ApiError> {
+    let invalid = |key: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.get(key)).field("file")
+    };
+    if bytes.is_empty() {
+        return Err(invalid("error-file-empty"));
+    }
+    let name = clean_file_name(name);
+    let content_type = sniff(&name, &bytes).ok_or_else(|| invalid("error-file-type"))?;
+    // The draft must be open for changes before anything is written.
+    let view = state
+        .store()
+        .document_for(id, actor, wib::today())
+        .await
+        .map_err(store_err(t))?;
+    if !view.actions.contains(&"edit") {
+        let err: StoreError = if view.author_id == actor.employee_id {
+            serasi_domain::document::TransitionError {
+                state: view.state,
+                action: serasi_domain::document::DocumentAction::Edit,
+            }
+            .into()
+        } else {
+            DocumentRule::NotAuthor.into()
+        };
+        return Err(ApiError::from_store(t, err));
+    }
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let files = state.files().clone();
+    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let file = serasi_store::AttachmentView {
+        seq: 0,
+        sha256,
+        name,
+        content_type: content_type.to_owned(),
+        size,
+        added_at: 0,
+    };
+    state
+        .store()
+        .add_attachment(id, actor.employee_id, &file)
+        .await
+        .map_err(store_err(t))
+}
+
+/// Returns an attachment's bytes after checking the caller may see the
+/// document.
+pub async fn download(
+    state: &AppState,
+    t: Tr,
+    actor: Actor,
+    id: DocumentId,
+    seq: i64,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    state
+        .store()
+        .document_for(id, actor, wib::today())
+        .await
+        .map_err(store_err(t))?;
+    let list = state
+        .store()
+        .document_attachments(id)
+        .await
+        .map_err(store_err(t))?;
+    let file = list
+        .into_iter()
+        .find(|a| a.seq == seq)
+        .ok_or_else(|| ApiError::not_found(t))?;
+    let files = state.files().clone();
+    let hash = file.sha256.clone();
+    let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let ascii: String = file
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        crate::auth::urlencode(&file.name)
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, file.content_type),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A file attached to a document.
+#[derive(Serialize, ToSchema)]
+pub struct AttachmentDto {
+    pub seq: i64,
+    pub name: String,
+    /// Decided from the content, not the name.
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub added_at: i64,
+}
+
+impl From<serasi_store::AttachmentView> for AttachmentDto {
+    fn from(a: serasi_store::AttachmentView) -> Self {
+        AttachmentDto {
+            seq: a.seq,
+            name: a.name,
+            content_type: a.content_type,
+            size: a.size,
+            sha256: a.sha256,
+            added_at: a.added_at,
+        }
+    }
+}
+
+/// A multipart upload with one `file` field.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadBody {
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+}
+
+/// Attaches a file (PDF, PNG, JPEG, DOCX, XLSX, ODT or ODS) to a draft.
+#[utoipa::path(post, path = "/documents/{id}/attachments", tag = "documents",
+    request_body(content = UploadBody, content_type = "multipart/form-data"),
+    responses((status = 201, body = AttachmentDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn upload_attachment(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<Uuid>,
+    multipart: axum::extract::Multipart,
+) -> Result<(StatusCode, Json<AttachmentDto>), ApiError> {
+    let actor = actor_of(&caller)?;
+    let (name, bytes) = read_upload(&state, caller.t, multipart).await?;
+    let id = DocumentId::from_uuid(id);
+    let seq = attach(&state, caller.t, actor, id, &name, bytes).await?;
+    let list = state
+        .store()
+        .document_attachments(id)
+        .await
+        .map_err(store_err(caller.t))?;
+    let file = list
+        .into_iter()
+        .find(|a| a.seq == seq)
+        .ok_or_else(|| ApiError::not_found(caller.t))?;
+    Ok((StatusCode::CREATED, Json(file.into())))
+}
+
+/// Downloads an attachment, byte for byte as uploaded.
+#[utoipa::path(get, path = "/documents/{id}/attachments/{seq}", tag = "documents",
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+pub async fn get_attachment(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((id, seq)): Path<(Uuid, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    let actor = actor_of(&caller)?;
+    download(&state, caller.t, actor, DocumentId::from_uuid(id), seq).await
+}
+
+/// Removes an attachment from a draft.
+#[utoipa::path(delete, path = "/documents/{id}/attachments/{seq}", tag = "documents",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_attachment(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((id, seq)): Path<(Uuid, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let actor = actor_of(&caller)?;
+    state
+        .store()
+        .remove_attachment(DocumentId::from_uuid(id), actor.employee_id, seq)
+        .await
+        .map_err(store_err(caller.t))?;
+    Ok(StatusCode::NO_CONTENT)
 }

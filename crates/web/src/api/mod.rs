@@ -95,6 +95,11 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::counts))
         .routes(routes!(documents::get_document, documents::update_document))
         .routes(routes!(documents::list_revisions))
+        .routes(routes!(documents::upload_attachment))
+        .routes(routes!(
+            documents::get_attachment,
+            documents::delete_attachment
+        ))
         .routes(routes!(documents::compare_revisions))
         .routes(routes!(documents::submit))
         .routes(routes!(documents::initial))

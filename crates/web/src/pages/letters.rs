@@ -890,6 +890,7 @@ struct LetterPage {
     body_html: String,
     events: Vec<EventRow>,
     deliveries: Vec<DeliveryRow>,
+    attachments: Vec<(i64, String, String)>,
     totp: bool,
     today: String,
     error: Option<String>,
@@ -940,6 +941,13 @@ async fn letter_page(
     let t = me.t();
     let actor = actor(me)?;
     let (v, deliveries, events) = load_document(state, actor, id).await?;
+    let attachments = state
+        .store()
+        .document_attachments(id)
+        .await?
+        .into_iter()
+        .map(|a| (a.seq, a.name, size_label(a.size)))
+        .collect();
     let events = events
         .into_iter()
         .map(|e| EventRow {
@@ -964,6 +972,7 @@ async fn letter_page(
         letter_date: v.letter_date.map(|d| t.date(d)).unwrap_or_default(),
         body_html: body::to_html(&v.body),
         deliveries: delivery_rows(t, deliveries),
+        attachments,
         events,
         totp: me.user.totp_enabled,
         today: wib::today().to_string(),
@@ -979,6 +988,95 @@ async fn show(
     Path(id): Path<DocumentId>,
 ) -> Result<Html<String>, PageError> {
     Ok(Html(letter_page(&state, &me, id, None).await?.render()?))
+}
+
+/// Formats a byte count as KB or MB.
+fn size_label(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+/// Shows an action's failure on the document page, or a page error for
+/// server faults.
+async fn action_failed(
+    state: &AppState,
+    me: &PageUser,
+    id: DocumentId,
+    err: crate::error::ApiError,
+) -> Result<Response, PageError> {
+    if err.status.is_server_error() {
+        return Err(PageError::internal(&err.message));
+    }
+    if err.status == StatusCode::NOT_FOUND {
+        return Err(PageError::NotFound);
+    }
+    let page = letter_page(state, me, id, Some((err.field.clone(), err.message))).await?;
+    Ok((err.status, Html(page.render()?)).into_response())
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    me: PageUser,
+    jar: CookieJar,
+    Path(id): Path<DocumentId>,
+    multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    let t = me.t();
+    let actor = actor(&me)?;
+    let result = match crate::api::documents::read_upload(&state, t, multipart).await {
+        Ok((name, bytes)) => {
+            crate::api::documents::attach(&state, t, actor, id, &name, bytes).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok((
+            with_flash(jar, "letter-attached"),
+            Redirect::to(&format!("/letters/{id}")),
+        )
+            .into_response()),
+        Err(err) => action_failed(&state, &me, id, err).await,
+    }
+}
+
+async fn download(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path((id, seq)): Path<(DocumentId, i64)>,
+) -> Result<Response, PageError> {
+    let actor = actor(&me)?;
+    match crate::api::documents::download(&state, me.t(), actor, id, seq).await {
+        Ok(response) => Ok(response),
+        Err(err) if err.status.is_server_error() => Err(PageError::internal(&err.message)),
+        Err(_) => Err(PageError::NotFound),
+    }
+}
+
+async fn remove_file(
+    State(state): State<AppState>,
+    me: PageUser,
+    jar: CookieJar,
+    Path((id, seq)): Path<(DocumentId, i64)>,
+) -> Result<Response, PageError> {
+    let actor = actor(&me)?;
+    match state
+        .store()
+        .remove_attachment(id, actor.employee_id, seq)
+        .await
+    {
+        Ok(()) => Ok((
+            with_flash(jar, "deleted"),
+            Redirect::to(&format!("/letters/{id}")),
+        )
+            .into_response()),
+        Err(err) => {
+            let err = crate::error::ApiError::from_store(me.t(), err);
+            action_failed(&state, &me, id, err).await
+        }
+    }
 }
 
 /// Every field an action form may carry.
@@ -1200,5 +1298,8 @@ pub fn routes() -> Router<AppState> {
         .route("/letters/{id}/edit", get(edit_form).post(update))
         .route("/letters/{id}/autosave", post(autosave))
         .route("/letters/{id}/compare", get(compare_page))
+        .route("/letters/{id}/attachments", post(upload))
+        .route("/letters/{id}/attachments/{seq}", get(download))
+        .route("/letters/{id}/attachments/{seq}/delete", post(remove_file))
         .route("/letters/{id}/{action}", post(act))
 }
