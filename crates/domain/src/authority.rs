@@ -3,9 +3,9 @@
 //!
 //! A kind of document is signed under the authority of a head position
 //! (the required signer). Someone else signs only through a delegation in
-//! force on the signing day in WIB: *a.n.* one level down, *u.b.* one more
-//! level after an *a.n.*, or as *Plt.* (acting for a vacant post, at most
-//! one year) or *Plh.* (standing in for an absent holder, at most three
+//! force on the signing day in WIB. An *a.n.* reaches one level down and a
+//! *u.b.* one more level after an *a.n.*. A *Plt.* acts for a vacant post
+//! (at most one year) and a *Plh.* replaces an absent holder (at most three
 //! months). The author of a draft never initials or signs it.
 
 use std::collections::HashMap;
@@ -26,13 +26,13 @@ labels!(
         UnderAuthority = "ub",
         /// *Pelaksana Tugas*: acts while the post has no definitive holder.
         Acting = "plt",
-        /// *Pelaksana Harian*: stands in while the holder is away.
+        /// *Pelaksana Harian*: replaces the holder while they are away.
         StandIn = "plh",
     }
 );
 
 impl DelegationKind {
-    /// The prefix printed in the signature block.
+    /// Returns the prefix printed in the signature block.
     pub fn prefix(&self) -> &'static str {
         match self {
             DelegationKind::OnBehalf => "a.n.",
@@ -42,7 +42,7 @@ impl DelegationKind {
         }
     }
 
-    /// Longest period in months, for Plt. and Plh.
+    /// Returns the maximum period in months, for Plt. and Plh.
     pub fn max_months(&self) -> Option<u32> {
         match self {
             DelegationKind::Acting => Some(12),
@@ -76,7 +76,7 @@ pub struct Delegation {
 }
 
 impl Delegation {
-    /// Whether the delegation is in force on `day`, a WIB date.
+    /// Checks whether the delegation is in force on `day`, a WIB date.
     pub fn in_force_on(&self, day: Date) -> bool {
         self.starts_on <= day && day <= self.ends_on
     }
@@ -219,7 +219,7 @@ impl DelegationInput {
     }
 }
 
-/// Why a person may not initial or sign.
+/// Reason a person may not initial or sign.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorityError {
     #[error("no head position found for this kind's signing level")]
@@ -246,7 +246,7 @@ pub enum AuthorityError {
     SignerInChain,
 }
 
-/// How the signer relates to the position whose authority the kind needs.
+/// Relation of the signer to the position whose authority the kind needs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "route", rename_all = "snake_case")]
 pub enum Route {
@@ -344,8 +344,8 @@ impl Chart {
         None
     }
 
-    /// The default initials chain: the author's superiors in order, up to
-    /// (not including) the signer, at most three.
+    /// Returns the default initials chain: the author's superiors in order,
+    /// up to (not including) the signer, at most three.
     pub fn default_reviewers(
         &self,
         author_position: PositionId,
@@ -400,7 +400,8 @@ impl Chart {
         actors
     }
 
-    /// Whether `employee` may act as `position` on `day`, and how.
+    /// Checks whether `employee` may act as `position` on `day`, and in
+    /// which capacity.
     pub fn acts_as(
         &self,
         employee: EmployeeId,

@@ -169,7 +169,7 @@ fn list(out: &mut String, tag: &str, items: &[String]) {
     let _ = write!(out, "</{tag}>");
 }
 
-/// How a line differs between two texts.
+/// Kind of difference of a line between two texts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {

@@ -172,7 +172,8 @@ labels!(
 );
 
 impl SecurityClass {
-    /// The code printed on the envelope and the document: B, T, R or SR.
+    /// Returns the code printed on the envelope and the document: B, T, R
+    /// or SR.
     pub fn code(&self) -> &'static str {
         match self {
             SecurityClass::Ordinary => "B",
@@ -198,7 +199,7 @@ labels!(
 );
 
 labels!(
-    /// How a kind of document is laid out.
+    /// Layout of a kind of document.
     Layout {
         /// Nomor / Sifat / Lampiran / Hal block and a "Yth." addressee.
         Letter = "letter",
@@ -220,7 +221,7 @@ labels!(
 );
 
 labels!(
-    /// What a numbering series counts besides organisation and year.
+    /// Scope a numbering series counts in, besides organisation and year.
     SeriesScope {
         /// One series for every kind and code of the organisation.
         Organization = "organization",
@@ -250,7 +251,7 @@ pub struct DocumentKind {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Recipient {
-    /// Whoever holds (or acts for) the position when the letter is signed.
+    /// The holder of the position (or its acting official) when the letter is signed.
     Position { position_id: crate::PositionId },
     /// The head of the organisation when the letter is signed.
     Organization {
@@ -305,9 +306,9 @@ impl DraftError {
     }
 }
 
-/// Longest subject (*hal*) in characters.
+/// Maximum subject (*hal*) length in characters.
 pub const MAX_SUBJECT: usize = 500;
-/// Longest body in bytes.
+/// Maximum body length in bytes.
 pub const MAX_BODY: usize = 200_000;
 /// Most addressees or copy holders on one document.
 pub const MAX_RECIPIENTS: usize = 200;

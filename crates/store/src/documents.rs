@@ -43,8 +43,7 @@ fn label<T: std::str::FromStr>(what: &str, value: &str) -> Result<T, StoreError>
     value.parse().map_err(|_| corrupt(what, value))
 }
 
-/// Who acts: the employee behind the account, and whether the account
-/// administers the installation.
+/// Acting person: the employee behind the account and the account's role.
 #[derive(Clone, Copy, Debug)]
 pub struct Actor {
     pub employee_id: EmployeeId,
@@ -131,8 +130,8 @@ pub struct DocumentView {
     pub number: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
-    /// What the viewer may do now: `edit`, `submit`, `initial`, `return`,
-    /// `sign`, `cancel`.
+    /// Actions the viewer may take now: `edit`, `submit`, `initial`,
+    /// `return`, `sign`, `cancel`.
     pub actions: Vec<&'static str>,
 }
 
@@ -252,7 +251,7 @@ pub struct RevisionView {
     pub content: DraftFields,
 }
 
-/// How the signer signs.
+/// Signing options: the letter date and a typed number.
 #[derive(Clone, Debug, Default)]
 pub struct SignRequest {
     /// The letter's date; today (WIB) when absent. An earlier date than
@@ -477,7 +476,7 @@ struct ReviewRow {
     status: String,
 }
 
-/// Where a draft's references lead, resolved against the chart.
+/// Draft references resolved against the chart.
 struct Placement {
     organization_id: OrganizationId,
     author_position: Option<PositionId>,

@@ -1,7 +1,7 @@
 //! Content-addressed file storage on the local disk. A file is stored
-//! once under its SHA-256, written to a temporary name, flushed, renamed
-//! into place and read back before it counts as saved; every read checks
-//! the hash again.
+//! once under its SHA-256. It is written to a temporary name, flushed,
+//! renamed into place and read back before it counts as saved, and every
+//! read checks the hash again.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

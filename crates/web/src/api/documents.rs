@@ -30,8 +30,8 @@ fn store_err(t: Tr) -> impl Fn(StoreError) -> ApiError {
     move |e| ApiError::from_store(t, e)
 }
 
-/// The caller as an actor on documents; an account without an employee
-/// cannot take part.
+/// Returns the caller as an actor on documents. An account without an
+/// employee cannot take part.
 pub fn actor_of(caller: &ApiUser) -> Result<Actor, ApiError> {
     let employee_id = caller
         .user
@@ -275,7 +275,7 @@ pub async fn delete_delegation(
 #[derive(Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RecipientDto {
-    /// Whoever holds (or acts for) the position when the letter is signed.
+    /// The holder of the position (or its acting official) when the letter is signed.
     Position { position_id: Uuid },
     /// The head of the organisation when the letter is signed.
     Organization { organization_id: Uuid },

@@ -28,8 +28,8 @@ use crate::error::PageError;
 use crate::i18n::Tr;
 use crate::messages;
 
-/// The logged-in user as an actor on documents, or the page that says
-/// the account has no employee record.
+/// Returns the logged-in user as an actor on documents, or a 403 page for
+/// an account without an employee record.
 fn actor(me: &PageUser) -> Result<Actor, PageError> {
     let employee_id = me.user.employee_id.ok_or(PageError::Forbidden)?;
     Ok(Actor {
@@ -679,9 +679,9 @@ struct AutosaveStatus {
     action: String,
 }
 
-/// Saves the draft in the background while the author types. The answer
+/// Saves the draft in the background while the author types. The response
 /// replaces the status line and the base revision, so the next save
-/// builds on this one; the first autosave of a new draft creates it.
+/// builds on this one. The first autosave of a new draft creates it.
 async fn autosave_doc(
     state: AppState,
     me: PageUser,
@@ -804,7 +804,7 @@ async fn pick(
     Ok(Html(page.render()?).into_response())
 }
 
-/// One picked entry, appended to the list of picks.
+/// Renders one picked entry, appended to the list of picks.
 async fn pick_one(
     State(state): State<AppState>,
     me: PageUser,
