@@ -1890,7 +1890,9 @@ both_backends! {
         Ok(sqlx::query_as(
             "SELECT d.id AS document_id, d.number, d.letter_date, d.subject, dl.external_name, \
              dl.external_address, dl.is_copy FROM deliveries dl JOIN documents d ON d.id = dl.document_id \
-             WHERE dl.external_name IS NOT NULL AND d.organization_id = $1 AND d.state = 'signed' \
+             JOIN document_numbers n ON n.document_id = d.id \
+             WHERE dl.external_name IS NOT NULL AND d.state = 'signed' \
+             AND (n.organization_id = $1 OR d.organization_id = $1) \
              ORDER BY d.letter_date DESC, d.number DESC LIMIT 1000",
         )
         .bind(org.as_uuid())
@@ -2284,7 +2286,8 @@ impl Store {
         rd!(self, |conn, q| q::counts(conn, employee, day).await)
     }
 
-    /// External addressees of an organisation's signed documents.
+    /// External addressees of the signed documents an organisation numbered
+    /// or wrote, newest first (at most 1,000).
     pub async fn dispatch_register(
         &self,
         org: OrganizationId,

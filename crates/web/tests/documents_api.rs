@@ -479,6 +479,9 @@ async fn sign_rejections_and_double_click(store: Store) {
     let mut direct = nota(&office);
     direct["reviewers"] = json!([]);
     direct["coordinators"] = json!([]);
+    direct["addressees"].as_array_mut().expect("list").push(
+        json!({ "type": "external", "name": "PT Telkom Ungaran", "address": "Jl. Gatot Subroto" }),
+    );
     let id = create(&office, &direct).await;
     let uri = format!("/api/v1/documents/{id}");
     let submitted = post(&office, &office.staff, &format!("{uri}/submit"), &json!({})).await;
@@ -542,6 +545,30 @@ async fn sign_rejections_and_double_click(store: Store) {
     )
     .await;
     assert_eq!(inbox.json()["total"], 1);
+    let org = org_id(&office.app, &office.admin, "DISKOMINFO").await;
+    let register = send(
+        &office.app,
+        get(
+            &format!("/api/v1/organizations/{org}/dispatch"),
+            &office.admin,
+        ),
+    )
+    .await;
+    assert_eq!(
+        register.json()[0]["name"],
+        "PT Telkom Ungaran",
+        "{}",
+        register.body
+    );
+    let denied = send(
+        &office.app,
+        get(
+            &format!("/api/v1/organizations/{org}/dispatch"),
+            &office.staff,
+        ),
+    )
+    .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
 
     // A typed number that is taken points at the document holding it.
     let number = document(&office, &office.staff, &id).await["number"]

@@ -87,6 +87,7 @@ struct QueuePage {
     next_url: Option<String>,
     page: u32,
     pages: i64,
+    can_dispatch: bool,
 }
 
 fn tabs(t: Tr, counts: QueueCounts, current: Queue) -> Vec<Tab> {
@@ -186,6 +187,7 @@ async fn queues(
         next_url: (i64::from(page.page) < pages).then(|| format!("{base}&page={}", page.page + 1)),
         page: page.page,
         pages,
+        can_dispatch: me.user.role != serasi_domain::user::Role::Employee,
         error: error.clone(),
     }
     .render()?;
@@ -1079,6 +1081,80 @@ async fn remove_file(
     }
 }
 
+#[derive(Template)]
+#[template(path = "dispatch.html")]
+struct DispatchPage {
+    t: Tr,
+    c: Chrome,
+    organizations: Vec<(String, String)>,
+    selected: String,
+    lines: Vec<serasi_store::DispatchLine>,
+}
+
+#[derive(Deserialize)]
+struct DispatchQuery {
+    org: Option<String>,
+}
+
+/// Lists external addressees to send signed letters to by hand (*buku
+/// ekspedisi*), for clerks and administrators.
+async fn dispatch(
+    State(state): State<AppState>,
+    me: PageUser,
+    Query(query): Query<DispatchQuery>,
+) -> Result<Html<String>, PageError> {
+    if me.user.role == serasi_domain::user::Role::Employee {
+        return Err(PageError::Forbidden);
+    }
+    let orgs = state.store().organizations().await?;
+    let heads: Vec<&serasi_domain::directory::Organization> = orgs
+        .iter()
+        .filter(|o| {
+            use serasi_domain::directory::OrganizationKind as K;
+            matches!(
+                o.kind,
+                K::Agency | K::District | K::Village | K::UrbanVillage
+            )
+        })
+        .collect();
+    // Default: the agency, kecamatan or village the clerk works in.
+    let own = match me.user.employee_id {
+        Some(id) => state.store().employee(id).await?.map(|e| e.organization_id),
+        None => None,
+    };
+    let mut default = None;
+    let mut current = own.and_then(|id| orgs.iter().find(|o| o.id == id));
+    while let Some(org) = current {
+        if heads.iter().any(|h| h.id == org.id) {
+            default = Some(org.id);
+            break;
+        }
+        current = org.parent_id.and_then(|p| orgs.iter().find(|o| o.id == p));
+    }
+    let selected = query
+        .org
+        .as_deref()
+        .and_then(|o| o.parse().ok())
+        .or(default);
+    let lines = match selected {
+        Some(org) => state.store().dispatch_register(org).await?,
+        None => Vec::new(),
+    };
+    Ok(Html(
+        DispatchPage {
+            t: me.t(),
+            c: me.chrome("letters"),
+            organizations: heads
+                .iter()
+                .map(|o| (o.id.to_string(), o.name.clone()))
+                .collect(),
+            selected: selected.map(|o| o.to_string()).unwrap_or_default(),
+            lines,
+        }
+        .render()?,
+    ))
+}
+
 /// Every field an action form may carry.
 #[derive(Deserialize, Default)]
 struct ActionForm {
@@ -1291,6 +1367,7 @@ pub fn routes() -> Router<AppState> {
         .route("/letters", get(queues))
         .route("/letters/new", get(new_form).post(create))
         .route("/letters/autosave", post(autosave_new))
+        .route("/letters/dispatch", get(dispatch))
         .route("/letters/pick", get(pick))
         .route("/letters/pick-one", get(pick_one))
         .route("/letters/codes", get(code_options))
