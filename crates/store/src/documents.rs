@@ -453,6 +453,46 @@ impl Doc {
     fn required(&self) -> PositionId {
         PositionId::from_uuid(self.row.required_signer_id)
     }
+
+    /// Returns the positions and organisations the document names.
+    fn seeds(&self) -> (Vec<PositionId>, Vec<OrganizationId>) {
+        let mut positions = vec![self.required(), self.signer()];
+        positions.extend(self.reviewers().iter().copied());
+        positions.extend(self.fields.coordinators.iter().copied());
+        let mut orgs = Vec::new();
+        for recipient in self.fields.addressees.iter().chain(&self.fields.copies) {
+            match recipient {
+                Recipient::Position { position_id } => positions.push(*position_id),
+                Recipient::Organization { organization_id } => orgs.push(*organization_id),
+                Recipient::External { .. } => {}
+            }
+        }
+        (positions, orgs)
+    }
+}
+
+/// A position row of the partial chart query.
+#[derive(sqlx::FromRow)]
+struct PositionRecord {
+    id: Uuid,
+    organization_id: Uuid,
+    name: String,
+    parent_id: Option<Uuid>,
+    holder_id: Option<Uuid>,
+    is_demo: bool,
+}
+
+impl PositionRecord {
+    fn into_domain(self) -> Position {
+        Position {
+            id: PositionId::from_uuid(self.id),
+            organization_id: OrganizationId::from_uuid(self.organization_id),
+            name: self.name,
+            parent_id: self.parent_id.map(PositionId::from_uuid),
+            holder_id: self.holder_id.map(EmployeeId::from_uuid),
+            is_demo: self.is_demo,
+        }
+    }
 }
 
 fn label_state(text: &str) -> Result<DocumentState, StoreError> {
@@ -516,6 +556,74 @@ both_backends! {
         Ok(Chart::new(orgs, positions, delegations))
     }
 
+    /// Loads the part of the chart that decisions about `seeds` need: those
+    /// positions and their superiors, the positions of `orgs` and of their
+    /// superior organisations, every delegation and the positions it names.
+    /// A regency has thousands of posts, and an action needs a few.
+    pub(crate) async fn load_chart_for(
+        conn: &mut Conn,
+        seeds: &[PositionId],
+        orgs: &[OrganizationId],
+    ) -> Result<Chart, StoreError> {
+        let all_orgs: Vec<Organization> = directory_db::all_orgs(conn).await?;
+        let mut org_ids: Vec<OrganizationId> = Vec::new();
+        for org in orgs {
+            let mut current = all_orgs.iter().find(|o| o.id == *org);
+            while let Some(o) = current {
+                if org_ids.contains(&o.id) {
+                    break;
+                }
+                org_ids.push(o.id);
+                current = o.parent_id.and_then(|p| all_orgs.iter().find(|x| x.id == p));
+            }
+        }
+        let delegations = all_delegations(conn).await?;
+        let placeholders = |start: usize, count: usize| {
+            if count == 0 {
+                "NULL".to_owned()
+            } else {
+                (start..start + count)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        let sql = format!(
+            "WITH RECURSIVE seed(id) AS ( \
+               SELECT id FROM positions WHERE id IN ({}) OR organization_id IN ({}) \
+               UNION SELECT principal_id FROM delegations \
+               UNION SELECT delegate_position_id FROM delegations WHERE delegate_position_id IS NOT NULL), \
+             up(id) AS (SELECT id FROM seed \
+               UNION SELECT p.parent_id FROM positions p JOIN up ON p.id = up.id \
+               WHERE p.parent_id IS NOT NULL) \
+             SELECT id, organization_id, name, parent_id, holder_id, is_demo FROM positions \
+             WHERE id IN (SELECT id FROM up)",
+            placeholders(1, seeds.len()),
+            placeholders(seeds.len() + 1, org_ids.len()),
+        );
+        let mut query = sqlx::query_as::<_, PositionRecord>(sqlx::AssertSqlSafe(sql));
+        for seed in seeds {
+            query = query.bind(seed.as_uuid());
+        }
+        for org in &org_ids {
+            query = query.bind(org.as_uuid());
+        }
+        let positions = query
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(PositionRecord::into_domain)
+            .collect();
+        Ok(Chart::new(all_orgs, positions, delegations))
+    }
+
+    /// Loads the chart around a stored document: its signer, chain and
+    /// recipients.
+    async fn chart_for_doc(conn: &mut Conn, doc: &Doc) -> Result<Chart, StoreError> {
+        let (seeds, orgs) = doc.seeds();
+        load_chart_for(conn, &seeds, &orgs).await
+    }
+
     pub(crate) async fn all_delegations(conn: &mut Conn) -> Result<Vec<Delegation>, StoreError> {
         let rows: Vec<DelegationRow> = sqlx::query_as(
             "SELECT id, kind, principal_id, delegate_position_id, delegate_employee_id, via_id, \
@@ -530,7 +638,9 @@ both_backends! {
         conn: &mut Conn,
         d: &Delegation,
     ) -> Result<(), StoreError> {
-        let chart = load_chart(conn).await?;
+        let mut seeds = vec![d.principal_id];
+        seeds.extend(d.delegate_position_id);
+        let chart = load_chart_for(conn, &seeds, &[]).await?;
         chart.check_delegation(d)?;
         sqlx::query(
             "INSERT INTO delegations (id, kind, principal_id, delegate_position_id, \
@@ -632,16 +742,27 @@ both_backends! {
         if known.is_none() {
             return Err(DocumentRule::UnknownClassification(fields.classification.clone()).into());
         }
-        let chart = load_chart(conn).await?;
-        let author_position = directory_db::position_of_employee(conn, author)
-            .await?
-            .map(|p| p.id);
+        let author_post = directory_db::position_of_employee(conn, author).await?;
+        let author_position = author_post.as_ref().map(|p| p.id);
         let employee = directory_db::employee_by_id(conn, author)
             .await?
             .ok_or_else(|| StoreError::not_found("employee", author))?;
-        let organization_id = author_position
-            .and_then(|p| chart.position(p))
+        let organization_id = author_post
+            .as_ref()
             .map_or(employee.organization_id, |p| p.organization_id);
+        let mut seeds: Vec<PositionId> = author_position.into_iter().collect();
+        seeds.extend(fields.signer_position_id);
+        seeds.extend(fields.reviewers.iter().flatten().copied());
+        seeds.extend(fields.coordinators.iter().copied());
+        let mut orgs = vec![organization_id];
+        for recipient in fields.addressees.iter().chain(&fields.copies) {
+            match recipient {
+                Recipient::Position { position_id } => seeds.push(*position_id),
+                Recipient::Organization { organization_id } => orgs.push(*organization_id),
+                Recipient::External { .. } => {}
+            }
+        }
+        let chart = load_chart_for(conn, &seeds, &orgs).await?;
         for recipient in fields.addressees.iter().chain(&fields.copies) {
             match recipient {
                 Recipient::Position { position_id } if chart.position(*position_id).is_none() => {
@@ -1030,7 +1151,7 @@ both_backends! {
         if doc.state != DocumentState::InReview {
             next_state(doc.state, DocumentAction::Initial { last: true })?;
         }
-        let chart = load_chart(conn).await?;
+        let chart = chart_for_doc(conn, &doc).await?;
         let (row, acting) = my_review(conn, &doc, actor, &chart, day).await?;
         sqlx::query(
             "UPDATE document_reviews SET status = 'initialled', reviewed_revision = $3, \
@@ -1065,7 +1186,7 @@ both_backends! {
     ) -> Result<DocumentState, StoreError> {
         let doc = lock_doc(conn, id).await?;
         let state = next_state(doc.state, DocumentAction::Return)?;
-        let chart = load_chart(conn).await?;
+        let chart = chart_for_doc(conn, &doc).await?;
         if doc.state == DocumentState::ReadyToSign {
             if actor == doc.author {
                 return Err(serasi_domain::authority::AuthorityError::AuthorIsSigner.into());
@@ -1252,7 +1373,7 @@ both_backends! {
     ) -> Result<String, StoreError> {
         let doc = lock_doc(conn, id).await?;
         next_state(doc.state, DocumentAction::Sign)?;
-        let chart = load_chart(conn).await?;
+        let chart = chart_for_doc(conn, &doc).await?;
         let block = chart.check_signer(actor, doc.author, doc.required(), doc.signer(), day)?;
         let letter_date = request.letter_date.unwrap_or(day);
         if letter_date > day {
@@ -1399,7 +1520,7 @@ both_backends! {
         let allowed = if doc.state == DocumentState::Signed {
             actor.is_admin
                 || doc.row.signed_by == Some(actor.employee_id.as_uuid())
-                || load_chart(conn)
+                || chart_for_doc(conn, &doc)
                     .await?
                     .acts_as(actor.employee_id, doc.signer(), day)
                     .is_ok()
@@ -1661,7 +1782,7 @@ both_backends! {
                 actions.extend(["edit", "submit", "cancel"]);
             }
             DocumentState::InReview => {
-                let chart = load_chart(conn).await?;
+                let chart = chart_for_doc(conn, doc).await?;
                 if my_review(conn, doc, me, &chart, day).await.is_ok() {
                     actions.extend(["initial", "return"]);
                 }
@@ -1670,7 +1791,7 @@ both_backends! {
                 }
             }
             DocumentState::ReadyToSign => {
-                let chart = load_chart(conn).await?;
+                let chart = chart_for_doc(conn, doc).await?;
                 if !is_author && chart.acts_as(me, doc.signer(), day).is_ok() {
                     actions.extend(["sign", "return"]);
                 }
@@ -1679,7 +1800,7 @@ both_backends! {
                 }
             }
             DocumentState::Signed => {
-                let chart = load_chart(conn).await?;
+                let chart = chart_for_doc(conn, doc).await?;
                 if viewer.is_admin || chart.acts_as(me, doc.signer(), day).is_ok() {
                     actions.push("cancel");
                 }
