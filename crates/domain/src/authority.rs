@@ -244,6 +244,8 @@ pub enum AuthorityError {
     ChainRepeats(String),
     #[error("the signer cannot also initial the draft")]
     SignerInChain,
+    #[error("position {0:?} has no holder and no Plt. or Plh. to act for it")]
+    VacantPost(String),
 }
 
 /// Relation of the signer to the position whose authority the kind needs.
@@ -523,6 +525,15 @@ impl Chart {
             }
         }
         Ok(())
+    }
+
+    /// Checks that someone holds or acts for each of `posts` on `day`, so a
+    /// submitted draft cannot wait for a post nobody fills.
+    pub fn check_staffed(&self, posts: &[PositionId], day: Date) -> Result<(), AuthorityError> {
+        match posts.iter().find(|p| self.actors(**p, day).is_empty()) {
+            Some(vacant) => Err(AuthorityError::VacantPost(self.name(*vacant))),
+            None => Ok(()),
+        }
     }
 
     /// Checks that `person` may sign as `signer` under the authority of

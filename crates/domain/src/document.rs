@@ -58,7 +58,8 @@ pub enum DocumentAction {
     Return,
     /// The signer signs; this is when the number is assigned.
     Sign,
-    /// The author or an administrator withdraws it.
+    /// The author withdraws an unsigned document, or the signer or an
+    /// administrator cancels a signed one.
     Cancel,
 }
 
@@ -308,7 +309,7 @@ impl DraftError {
 
 /// Maximum subject (*hal*) length in characters.
 pub const MAX_SUBJECT: usize = 500;
-/// Maximum body length in bytes.
+/// Maximum body length in characters.
 pub const MAX_BODY: usize = 200_000;
 /// Most addressees or copy holders on one document.
 pub const MAX_RECIPIENTS: usize = 200;
@@ -422,7 +423,7 @@ impl DraftInput {
         crate::classification::ClassificationCode::parse(classification)
             .map_err(|_| DraftError::Classification(classification.to_owned()))?;
         let body = self.body.trim();
-        if body.len() > MAX_BODY {
+        if body.chars().count() > MAX_BODY {
             return Err(DraftError::TooLong {
                 field: "body",
                 max: MAX_BODY,

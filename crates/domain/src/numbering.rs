@@ -47,6 +47,8 @@ pub enum TemplateError {
     SerialCount(usize),
     #[error("serial width {0:?} is invalid; use 1 to 9, such as {{serial:03}}")]
     SerialWidth(String),
+    #[error("the template must contain {{{0}}}, so numbers of different series never look alike")]
+    MissingToken(&'static str),
 }
 
 /// The values a number is made of, except the serial.
@@ -110,6 +112,24 @@ impl NumberTemplate {
             return Err(TemplateError::SerialCount(serials));
         }
         Ok(NumberTemplate { tokens })
+    }
+
+    /// Checks that numbers of different series and years cannot look
+    /// alike: the year is always in the number, and so is the kind or the
+    /// classification code when a series counts per kind or per code.
+    pub fn check_scope(&self, scope: crate::document::SeriesScope) -> Result<(), TemplateError> {
+        use crate::document::SeriesScope;
+        let has = |wanted: &Token| self.tokens.iter().any(|t| t == wanted);
+        if !has(&Token::Year) {
+            return Err(TemplateError::MissingToken("year"));
+        }
+        match scope {
+            SeriesScope::Kind if !has(&Token::Kind) => Err(TemplateError::MissingToken("kind")),
+            SeriesScope::Classification if !has(&Token::Classification) => {
+                Err(TemplateError::MissingToken("classification"))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Renders a number, such as `000.1.2/005/DISKOMINFO/XII/2026`.
@@ -207,6 +227,24 @@ fn parse_token(name: &str) -> Result<Token, TemplateError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn scope_needs_its_token() {
+        use crate::document::SeriesScope;
+        let kind =
+            NumberTemplate::parse("{classification}/{serial:03}/{kind}/{year}").expect("valid");
+        assert_eq!(kind.check_scope(SeriesScope::Kind), Ok(()));
+        let plain = NumberTemplate::parse("{serial:03}/{year}").expect("valid");
+        assert_eq!(
+            plain.check_scope(SeriesScope::Classification),
+            Err(TemplateError::MissingToken("classification"))
+        );
+        let yearless = NumberTemplate::parse("{kind}/{serial:03}").expect("valid");
+        assert_eq!(
+            yearless.check_scope(SeriesScope::Kind),
+            Err(TemplateError::MissingToken("year"))
+        );
+    }
+
     use super::*;
     use time::macros::{date, datetime};
 

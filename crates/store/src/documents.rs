@@ -133,6 +133,9 @@ pub struct DocumentView {
     /// Actions the viewer may take now: `edit`, `submit`, `initial`,
     /// `return`, `sign`, `cancel`.
     pub actions: Vec<&'static str>,
+    /// Whether the viewer takes part in drafting and signing; recipients
+    /// see the signed letter but not its revisions or review comments.
+    pub participant: bool,
 }
 
 /// A line of a queue or box.
@@ -249,6 +252,18 @@ pub struct RevisionView {
     pub saved_at: i64,
     pub saved_by_name: String,
     pub content: DraftFields,
+}
+
+/// How a save of a new draft's form treats a draft the same form already
+/// created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NewDraftSave {
+    /// The form knows the revision it builds on.
+    Based(i64),
+    /// The author clicked Save: the form's content is the newest.
+    Explicit,
+    /// An autosave that knows no revision yet: it never overwrites.
+    Auto,
 }
 
 /// Signing options: the letter date and a typed number.
@@ -469,6 +484,16 @@ impl Doc {
         }
         (positions, orgs)
     }
+}
+
+/// How far a person may see a document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Access {
+    None,
+    /// An addressee or copy holder: the signed letter, not its drafting.
+    Recipient,
+    /// The author, a reviewer, the signer or an administrator.
+    Participant,
 }
 
 /// A position row of the partial chart query.
@@ -705,8 +730,43 @@ both_backends! {
             .and_then(KindRow::into_domain)
     }
 
-    pub(crate) async fn update_kind(conn: &mut Conn, kind: &DocumentKind) -> Result<(), StoreError> {
-        NumberTemplate::parse(&kind.number_template).map_err(DocumentRule::Template)?;
+    pub(crate) async fn update_kind(
+        conn: &mut Conn,
+        kind: &DocumentKind,
+        year: i32,
+    ) -> Result<(), StoreError> {
+        NumberTemplate::parse(&kind.number_template)
+            .and_then(|t| t.check_scope(kind.series_scope))
+            .map_err(DocumentRule::Template)?;
+        let old = self::kind(conn, &kind.code).await?;
+        let same_abbreviation: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM document_kinds WHERE abbreviation = $1 AND code <> $2",
+        )
+        .bind(&kind.abbreviation)
+        .bind(&kind.code)
+        .fetch_one(&mut *conn)
+        .await?;
+        if same_abbreviation > 0 {
+            return Err(StoreError::Duplicate {
+                field: "abbreviation",
+                value: kind.abbreviation.clone(),
+            });
+        }
+        // A series that changes scope would restart its serials and repeat
+        // numbers already given this year.
+        if old.series_scope != kind.series_scope {
+            let given: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM document_numbers n JOIN documents d ON d.id = n.document_id \
+                 WHERE d.kind = $1 AND n.year >= $2",
+            )
+            .bind(&kind.code)
+            .bind(i64::from(year))
+            .fetch_one(&mut *conn)
+            .await?;
+            if given > 0 {
+                return Err(DocumentRule::ScopeInUse.into());
+            }
+        }
         let done = sqlx::query(
             "UPDATE document_kinds SET name = $2, abbreviation = $3, layout = $4, \
              signer_level = $5, number_template = $6, series_scope = $7 WHERE code = $1",
@@ -908,6 +968,7 @@ both_backends! {
         conn: &mut Conn,
         author: EmployeeId,
         key: &str,
+        save: NewDraftSave,
         fields: &DraftFields,
         day: Date,
     ) -> Result<(DocumentId, i64), StoreError> {
@@ -918,9 +979,16 @@ both_backends! {
         .bind(key)
         .fetch_optional(&mut *conn)
         .await?;
-        if let Some((id, revision)) = existing {
+        if let Some((id, current)) = existing {
             let id = DocumentId::from_uuid(id);
-            let revision = update_draft(conn, id, author, revision, fields, day).await?;
+            let base = match save {
+                NewDraftSave::Based(base) => base,
+                NewDraftSave::Explicit => current,
+                // An autosave that has not seen the draft another request
+                // created must not overwrite it.
+                NewDraftSave::Auto => return Err(Conflict::StaleRevision { current }.into()),
+            };
+            let revision = update_draft(conn, id, author, base, fields, day).await?;
             return Ok((id, revision));
         }
         let id = create_draft(conn, author, fields, day, false).await?;
@@ -960,6 +1028,7 @@ both_backends! {
         day: Date,
     ) -> Result<i64, StoreError> {
         let doc = lock_doc(conn, id).await?;
+        ensure_visible(conn, &doc, editor, day).await?;
         next_state(doc.state, DocumentAction::Edit)?;
         if doc.author != editor {
             return Err(DocumentRule::NotAuthor.into());
@@ -1054,37 +1123,65 @@ both_backends! {
         day: Date,
     ) -> Result<DocumentState, StoreError> {
         let doc = lock_doc(conn, id).await?;
+        ensure_visible(conn, &doc, actor, day).await?;
         if doc.author != actor {
             return Err(DocumentRule::NotAuthor.into());
         }
+        next_state(
+            doc.state,
+            DocumentAction::Submit {
+                has_reviewers: true,
+            },
+        )?;
         // The same checks as saving: delegations may have lapsed since.
-        let (placement, _) = place_draft(conn, actor, &doc.fields, day).await?;
-        let existing = reviews(conn, id).await?;
-        if existing.is_empty() {
-            let chain = placement.reviewers.iter().map(|p| (p, false));
-            let coordination = doc.fields.coordinators.iter().map(|p| (p, true));
-            for (seq, (position, coordination)) in chain.chain(coordination).enumerate() {
-                sqlx::query(
-                    "INSERT INTO document_reviews (document_id, seq, position_id, coordination, status) \
-                     VALUES ($1, $2, $3, $4, 'pending')",
-                )
-                .bind(id.as_uuid())
-                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
-                .bind(position.as_uuid())
-                .bind(coordination)
-                .execute(&mut *conn)
-                .await?;
-            }
-        } else {
-            // Initials given to the current revision stand; every other
-            // reviewer has not seen the change and initials again.
+        let (placement, chart) = place_draft(conn, actor, &doc.fields, day).await?;
+        let mut posts = placement.reviewers.clone();
+        posts.extend(doc.fields.coordinators.iter().copied());
+        posts.push(placement.signer);
+        chart.check_staffed(&posts, day)?;
+        // The chain is rebuilt from the draft, which the author may have
+        // changed. Initials given to the current revision stand, and every
+        // other reviewer has not seen the change and initials again.
+        #[derive(sqlx::FromRow)]
+        struct Given {
+            position_id: Uuid,
+            coordination: bool,
+            actor_id: Option<Uuid>,
+            acting: Option<String>,
+            acted_at: Option<i64>,
+        }
+        let given: Vec<Given> = sqlx::query_as(
+            "SELECT position_id, coordination, actor_id, acting, acted_at FROM document_reviews \
+             WHERE document_id = $1 AND status = 'initialled' AND reviewed_revision = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(doc.row.revision)
+        .fetch_all(&mut *conn)
+        .await?;
+        sqlx::query("DELETE FROM document_reviews WHERE document_id = $1")
+            .bind(id.as_uuid())
+            .execute(&mut *conn)
+            .await?;
+        let chain = placement.reviewers.iter().map(|p| (p, false));
+        let coordination = doc.fields.coordinators.iter().map(|p| (p, true));
+        for (seq, (position, coordination)) in chain.chain(coordination).enumerate() {
+            let kept = given
+                .iter()
+                .find(|g| g.position_id == position.as_uuid() && g.coordination == coordination);
             sqlx::query(
-                "UPDATE document_reviews SET status = 'pending', actor_id = NULL, acting = NULL, \
-                 acted_at = NULL WHERE document_id = $1 \
-                 AND NOT (status = 'initialled' AND reviewed_revision = $2)",
+                "INSERT INTO document_reviews (document_id, seq, position_id, coordination, status, \
+                 reviewed_revision, actor_id, acting, acted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .bind(id.as_uuid())
-            .bind(doc.row.revision)
+            .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(position.as_uuid())
+            .bind(coordination)
+            .bind(if kept.is_some() { "initialled" } else { "pending" })
+            .bind(kept.map(|_| doc.row.revision))
+            .bind(kept.and_then(|k| k.actor_id))
+            .bind(kept.and_then(|k| k.acting.clone()))
+            .bind(kept.and_then(|k| k.acted_at))
             .execute(&mut *conn)
             .await?;
         }
@@ -1148,6 +1245,7 @@ both_backends! {
         day: Date,
     ) -> Result<DocumentState, StoreError> {
         let doc = lock_doc(conn, id).await?;
+        ensure_visible(conn, &doc, actor, day).await?;
         if doc.state != DocumentState::InReview {
             next_state(doc.state, DocumentAction::Initial { last: true })?;
         }
@@ -1185,6 +1283,7 @@ both_backends! {
         day: Date,
     ) -> Result<DocumentState, StoreError> {
         let doc = lock_doc(conn, id).await?;
+        ensure_visible(conn, &doc, actor, day).await?;
         let state = next_state(doc.state, DocumentAction::Return)?;
         let chart = chart_for_doc(conn, &doc).await?;
         if doc.state == DocumentState::ReadyToSign {
@@ -1257,6 +1356,8 @@ both_backends! {
                     insert: Some(u32::try_from(insert + 1).unwrap_or(u32::MAX)),
                 });
             }
+            // Dated before every number of the year: no serial to insert after.
+            return Err(DocumentRule::BeforeFirstNumber.into());
         }
         bump_counter(conn, series).await?;
         Ok(Serial {
@@ -1372,6 +1473,7 @@ both_backends! {
         day: Date,
     ) -> Result<String, StoreError> {
         let doc = lock_doc(conn, id).await?;
+        ensure_visible(conn, &doc, actor, day).await?;
         next_state(doc.state, DocumentAction::Sign)?;
         let chart = chart_for_doc(conn, &doc).await?;
         let block = chart.check_signer(actor, doc.author, doc.required(), doc.signer(), day)?;
@@ -1414,6 +1516,20 @@ both_backends! {
             _ => next_serial(conn, &series, letter_date).await?,
         };
         let number = template.render(&context, serial);
+        let same_text: Option<Uuid> = sqlx::query_scalar(
+            "SELECT document_id FROM document_numbers WHERE organization_id = $1 AND number = $2",
+        )
+        .bind(series.organization_id.as_uuid())
+        .bind(&number)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(holder) = same_text {
+            return Err(Conflict::NumberTaken {
+                number,
+                document_id: holder.to_string(),
+            }
+            .into());
+        }
         let now = now_ms();
         sqlx::query(
             "INSERT INTO document_numbers (organization_id, series_key, year, serial, insert_no, \
@@ -1516,7 +1632,12 @@ both_backends! {
         day: Date,
     ) -> Result<(), StoreError> {
         let doc = lock_doc(conn, id).await?;
+        if !can_view(conn, &doc, actor, day).await? {
+            return Err(StoreError::not_found("document", id));
+        }
         next_state(doc.state, DocumentAction::Cancel)?;
+        // The author withdraws an unsigned document; the signer, or an
+        // administrator who may see it, cancels a signed one.
         let allowed = if doc.state == DocumentState::Signed {
             actor.is_admin
                 || doc.row.signed_by == Some(actor.employee_id.as_uuid())
@@ -1525,7 +1646,7 @@ both_backends! {
                     .acts_as(actor.employee_id, doc.signer(), day)
                     .is_ok()
         } else {
-            actor.is_admin || doc.author == actor.employee_id
+            doc.author == actor.employee_id
         };
         if !allowed {
             return Err(DocumentRule::NotAuthor.into());
@@ -1588,20 +1709,30 @@ both_backends! {
         viewer: Actor,
         day: Date,
     ) -> Result<bool, StoreError> {
+        Ok(access(conn, doc, viewer, day).await? != Access::None)
+    }
+
+    /// Decides how far `viewer` may see the document: as someone taking
+    /// part in drafting and signing, as a recipient, or not at all.
+    pub(crate) async fn access(
+        conn: &mut Conn,
+        doc: &Doc,
+        viewer: Actor,
+        day: Date,
+    ) -> Result<Access, StoreError> {
         let me = viewer.employee_id.as_uuid();
         if doc.row.author_id == me || doc.row.signed_by == Some(me) {
-            return Ok(true);
+            return Ok(Access::Participant);
         }
-        let involved: i64 = sqlx::query_scalar(
-            "SELECT (SELECT COUNT(*) FROM deliveries WHERE document_id = $1 AND employee_id = $2) \
-             + (SELECT COUNT(*) FROM document_reviews WHERE document_id = $1 AND actor_id = $2)",
+        let reviewed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM document_reviews WHERE document_id = $1 AND actor_id = $2",
         )
         .bind(doc.row.id)
         .bind(me)
         .fetch_one(&mut *conn)
         .await?;
-        if involved > 0 {
-            return Ok(true);
+        if reviewed > 0 {
+            return Ok(Access::Participant);
         }
         let mine = my_positions(conn, viewer.employee_id, day).await?;
         let in_flow = doc.state != DocumentState::Draft
@@ -1611,12 +1742,46 @@ both_backends! {
                     .iter()
                     .chain(&doc.fields.coordinators)
                     .any(|p| mine.contains(&p.as_uuid())));
-        if in_flow {
-            return Ok(true);
-        }
-        // Administrators see every document that is neither draft nor
+        // Administrators see every document that is neither a draft nor
         // confidential; Rahasia and Sangat Rahasia only for named people.
-        Ok(viewer.is_admin && doc.state != DocumentState::Draft && !doc.fields.security.is_confidential())
+        let admin_sees = viewer.is_admin
+            && doc.state != DocumentState::Draft
+            && !doc.fields.security.is_confidential();
+        if in_flow || admin_sees {
+            return Ok(Access::Participant);
+        }
+        let delivered: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE document_id = $1 AND employee_id = $2",
+        )
+        .bind(doc.row.id)
+        .bind(me)
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(if delivered > 0 {
+            Access::Recipient
+        } else {
+            Access::None
+        })
+    }
+
+    /// Fails with `NotFound` when `employee` may not see the document, so
+    /// actions on it reveal no more than reading it would.
+    async fn ensure_visible(
+        conn: &mut Conn,
+        doc: &Doc,
+        employee: EmployeeId,
+        day: Date,
+    ) -> Result<(), StoreError> {
+        let viewer = Actor {
+            employee_id: employee,
+            is_admin: false,
+            is_clerk: false,
+        };
+        if can_view(conn, doc, viewer, day).await? {
+            Ok(())
+        } else {
+            Err(StoreError::not_found("document", doc.id()))
+        }
     }
 
     async fn position_name(conn: &mut Conn, id: Uuid) -> Result<String, StoreError> {
@@ -1764,6 +1929,7 @@ both_backends! {
             created_at: doc.row.created_at,
             updated_at: doc.row.updated_at,
             actions: Vec::new(),
+            participant: false,
         })
     }
 
@@ -1983,7 +2149,7 @@ both_backends! {
         for queue in Queue::ALL {
             let (from, mut condition, _) = queue_sql(queue);
             if queue == Queue::Inbox {
-                condition.push_str(" AND dl.read_at IS NULL");
+                condition.push_str(" AND dl.read_at IS NULL AND d.state = 'signed'");
             }
             let sql = format!(
                 "SELECT COUNT(*) FROM {from} WHERE {condition} AND $2 = $2"
@@ -2009,7 +2175,9 @@ both_backends! {
         org: OrganizationId,
     ) -> Result<Vec<DispatchLine>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT d.id AS document_id, d.number, d.letter_date, d.subject, dl.external_name, \
+            "SELECT d.id AS document_id, d.number, d.letter_date, \
+             CASE WHEN d.security IN ('rahasia', 'sangat_rahasia') THEN '' ELSE d.subject END AS subject, \
+             dl.external_name, \
              dl.external_address, dl.is_copy FROM deliveries dl JOIN documents d ON d.id = dl.document_id \
              JOIN document_numbers n ON n.document_id = d.id \
              WHERE dl.external_name IS NOT NULL AND d.state = 'signed' \
@@ -2159,7 +2327,8 @@ fn queue_sql(queue: Queue) -> (&'static str, String, &'static str) {
         Queue::ToInitial => (
             "documents d",
             format!(
-                "d.state = 'in_review' AND (d.waiting_position_id IN ({MY_POSITIONS}) \
+                "d.state = 'in_review' AND d.author_id <> $1 \
+                 AND (d.waiting_position_id IN ({MY_POSITIONS}) \
                  OR EXISTS (SELECT 1 FROM document_reviews r WHERE r.document_id = d.id \
                  AND r.coordination AND r.status = 'pending' AND r.position_id IN ({MY_POSITIONS})))"
             ),
@@ -2167,7 +2336,10 @@ fn queue_sql(queue: Queue) -> (&'static str, String, &'static str) {
         ),
         Queue::ToSign => (
             "documents d",
-            format!("d.state = 'ready_to_sign' AND d.signer_position_id IN ({MY_POSITIONS})"),
+            format!(
+                "d.state = 'ready_to_sign' AND d.author_id <> $1 \
+                 AND d.signer_position_id IN ({MY_POSITIONS})"
+            ),
             "d.updated_at",
         ),
         Queue::Inbox => (
@@ -2194,8 +2366,14 @@ impl Store {
     }
 
     /// Changes a kind's name, layout, signing level or numbering.
-    pub async fn update_document_kind(&self, kind: &DocumentKind) -> Result<(), StoreError> {
-        tx!(self, |conn, q| q::update_kind(conn, kind).await)
+    /// `year` is the current WIB year: a kind with numbers in it keeps its
+    /// series scope until the next year.
+    pub async fn update_document_kind(
+        &self,
+        kind: &DocumentKind,
+        year: i32,
+    ) -> Result<(), StoreError> {
+        tx!(self, |conn, q| q::update_kind(conn, kind, year).await)
     }
 
     pub async fn delegations(&self) -> Result<Vec<Delegation>, StoreError> {
@@ -2235,11 +2413,12 @@ impl Store {
         &self,
         author: EmployeeId,
         key: &str,
+        save: NewDraftSave,
         fields: &DraftFields,
         day: Date,
     ) -> Result<(DocumentId, i64), StoreError> {
         tx!(self, |conn, q| q::save_new_draft(
-            conn, author, key, fields, day
+            conn, author, key, save, fields, day
         )
         .await)
     }
@@ -2350,12 +2529,14 @@ impl Store {
             let doc = q::doc(conn, id)
                 .await?
                 .ok_or_else(|| StoreError::not_found("document", id))?;
-            if !q::can_view(conn, &doc, viewer, day).await? {
+            let access = q::access(conn, &doc, viewer, day).await?;
+            if access == Access::None {
                 return Err(StoreError::not_found("document", id));
             }
             let actions = q::actions(conn, &doc, viewer, day).await?;
             let mut view = q::view(conn, doc).await?;
             view.actions = actions;
+            view.participant = access == Access::Participant;
             Ok(view)
         })
     }

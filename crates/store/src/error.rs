@@ -67,6 +67,10 @@ pub enum DocumentRule {
     NumberMismatch { number: String, example: String },
     #[error("the insert number needs serial {0} to exist")]
     InsertWithoutBase(String),
+    #[error("the kind already has numbers this year; change its series scope from 1 January")]
+    ScopeInUse,
+    #[error("the letter is dated before every number of its series this year")]
+    BeforeFirstNumber,
     #[error("a document has at most {0} attachments")]
     TooManyAttachments(i64),
     #[error("the numbering template of this kind is invalid: {0}")]

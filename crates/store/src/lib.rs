@@ -27,8 +27,8 @@ pub use audit::AuditEntry;
 pub use directory::{DirectoryStats, EmployeeHit, PositionView};
 pub use documents::{
     Actor, AttachmentView, CancelledNumber, DeliveryView, DispatchLine, DocumentIdColumn,
-    DocumentSummary, DocumentView, EventView, MAX_ATTACHMENTS, PositionHit, Queue, QueueCounts,
-    QueueFilter, QueuePage, RecipientView, ReviewView, RevisionView, SignRequest,
+    DocumentSummary, DocumentView, EventView, MAX_ATTACHMENTS, NewDraftSave, PositionHit, Queue,
+    QueueCounts, QueueFilter, QueuePage, RecipientView, ReviewView, RevisionView, SignRequest,
 };
 pub use error::{Conflict, DocumentRule, StoreError};
 pub use reference::{ClassificationRow, LoadReport};

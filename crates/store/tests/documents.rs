@@ -9,8 +9,8 @@ use serasi_domain::directory::{EmployeeInput, PositionInput};
 use serasi_domain::document::{DocumentState, DraftFields, DraftInput, Layout, Recipient};
 use serasi_domain::{DocumentId, EmployeeId, PositionId};
 use serasi_store::{
-    Actor, Conflict, DocumentRule, Queue, QueueFilter, SignRequest, Store, StoreError,
-    test_both_backends,
+    Actor, Conflict, DocumentRule, NewDraftSave, Queue, QueueFilter, SignRequest, Store,
+    StoreError, test_both_backends,
 };
 use time::Date;
 use time::macros::date;
@@ -286,6 +286,24 @@ async fn back_dated_letter_gets_insert_number(store: Store) {
     assert_eq!(serial(&late), "001.1");
     let later = sign_on(&office, ids[3], DAY, Some(date!(2026 - 12 - 02))).await;
     assert_eq!(serial(&later), "001.2");
+    let too_early = ready(&office).await;
+    let err = office
+        .store
+        .sign_document(
+            too_early,
+            office.kadis.1,
+            &SignRequest {
+                letter_date: Some(date!(2026 - 11 - 30)),
+                manual_number: None,
+            },
+            DAY,
+        )
+        .await
+        .expect_err("before the first number");
+    assert!(matches!(
+        err,
+        StoreError::Rule(DocumentRule::BeforeFirstNumber)
+    ));
     let future = ready(&office).await;
     let err = office
         .store
@@ -553,18 +571,30 @@ async fn stale_revision_rejected(store: Store) {
     );
     // A form saved twice under one key makes one draft.
     let (first, r1) = s
-        .save_new_draft(office.staff.1, "form-1", &fields, DAY)
+        .save_new_draft(office.staff.1, "form-1", NewDraftSave::Auto, &fields, DAY)
         .await
         .expect("first save");
     let (again, r2) = s
-        .save_new_draft(office.staff.1, "form-1", &changed, DAY)
+        .save_new_draft(
+            office.staff.1,
+            "form-1",
+            NewDraftSave::Explicit,
+            &changed,
+            DAY,
+        )
         .await
         .expect("second save");
     assert_eq!((first, r1, r2), (again, 1, 2));
-    // Someone else may not edit it.
+    // A late autosave without a revision never overwrites it.
+    assert!(matches!(
+        s.save_new_draft(office.staff.1, "form-1", NewDraftSave::Auto, &fields, DAY)
+            .await,
+        Err(StoreError::Conflict(Conflict::StaleRevision { current: 2 }))
+    ));
+    // Someone else may not edit it, nor learn that it exists.
     assert!(matches!(
         s.update_draft(id, office.kabid.1, 2, &other, DAY).await,
-        Err(StoreError::Rule(DocumentRule::NotAuthor))
+        Err(StoreError::NotFound { .. })
     ));
     // Unknown classification and unknown addressee change nothing.
     let mut unknown = fields.clone();

@@ -128,6 +128,9 @@ impl ApiError {
                 (StatusCode::CONFLICT, "conflict")
             }
             StoreError::Transition(_) => (StatusCode::CONFLICT, "invalid_state"),
+            StoreError::Authority(serasi_domain::authority::AuthorityError::VacantPost(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+            }
             StoreError::Authority(_)
             | StoreError::Rule(DocumentRule::NotAuthor | DocumentRule::NotYourTurn) => {
                 (StatusCode::FORBIDDEN, "no_authority")
@@ -139,7 +142,7 @@ impl ApiError {
         api.field = field.map(str::to_owned);
         if let StoreError::Conflict(Conflict::NumberTaken { document_id, .. }) = &err {
             api.extra = Some(Box::new(ErrorExtra {
-                link: Some(format!("/documents/{document_id}")),
+                link: Some(format!("/letters/{document_id}")),
                 current_revision: None,
             }));
         }

@@ -165,6 +165,9 @@ pub fn authority_error(t: Tr, err: &AuthorityError) -> String {
             t.fmt("error-chain-repeats", &[("position", position)])
         }
         AuthorityError::SignerInChain => t.get("error-signer-in-chain").to_owned(),
+        AuthorityError::VacantPost(position) => {
+            t.fmt("error-vacant-post", &[("position", position)])
+        }
     }
 }
 
@@ -226,7 +229,20 @@ pub fn document_rule(t: Tr, rule: &DocumentRule) -> String {
         DocumentRule::TooManyAttachments(max) => {
             t.fmt("error-too-many-files", &[("max", &max.to_string())])
         }
-        DocumentRule::Template(e) => t.fmt("error-template", &[("detail", &e.to_string())]),
+        DocumentRule::ScopeInUse => t.get("error-scope-in-use").to_owned(),
+        DocumentRule::BeforeFirstNumber => t.get("error-before-first-number").to_owned(),
+        DocumentRule::Template(e) => template_error(t, e),
+    }
+}
+
+pub fn template_error(t: Tr, err: &serasi_domain::numbering::TemplateError) -> String {
+    use serasi_domain::numbering::TemplateError as E;
+    match err {
+        E::UnknownToken(token) => t.fmt("error-template-token", &[("token", token)]),
+        E::Unclosed | E::Unopened => t.get("error-template-braces").to_owned(),
+        E::SerialCount(_) => t.get("error-template-serial").to_owned(),
+        E::SerialWidth(width) => t.fmt("error-template-width", &[("width", width)]),
+        E::MissingToken(token) => t.fmt("error-template-missing", &[("token", token)]),
     }
 }
 

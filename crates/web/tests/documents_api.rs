@@ -17,6 +17,7 @@ test_both_backends!(
     sign_rejections_and_double_click,
     delegations_over_api,
     attachments_over_api,
+    review_findings_hold,
 );
 
 /// People in Diskominfo and Dinkes, each with a token.
@@ -306,7 +307,7 @@ async fn draft_validation_and_conflicts(store: Store) {
         json_request(Method::PUT, &uri, &office.kabid, &foreign),
     )
     .await;
-    assert_eq!(response.status, StatusCode::FORBIDDEN);
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
 }
 
 async fn full_workflow_with_return(store: Store) {
@@ -314,10 +315,19 @@ async fn full_workflow_with_return(store: Store) {
     let id = create(&office, &nota(&office)).await;
     let uri = format!("/api/v1/documents/{id}");
     let empty = json!({});
-    // Signing a draft is refused with a message naming its state.
-    let early = post(
+    // Signing a draft is refused with a message naming its state; the
+    // signer does not even see a draft before it is submitted.
+    let unseen = post(
         &office,
         &office.kadis,
+        &format!("{uri}/sign"),
+        &json!({ "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(unseen.status, StatusCode::NOT_FOUND, "{}", unseen.body);
+    let early = post(
+        &office,
+        &office.staff,
         &format!("{uri}/sign"),
         &json!({ "password": PASSWORD }),
     )
@@ -498,9 +508,17 @@ async fn sign_rejections_and_double_click(store: Store) {
     )
     .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let not_signer = post(
+    let outsider = post(
         &office,
         &office.kabid,
+        &sign,
+        &json!({ "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(outsider.status, StatusCode::NOT_FOUND);
+    let not_signer = post(
+        &office,
+        &office.staff,
         &sign,
         &json!({ "password": PASSWORD }),
     )
@@ -591,7 +609,7 @@ async fn sign_rejections_and_double_click(store: Store) {
     )
     .await;
     assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
-    assert_eq!(taken.json()["link"], json!(format!("/documents/{id}")));
+    assert_eq!(taken.json()["link"], json!(format!("/letters/{id}")));
     let filters = send(
         &office.app,
         get(
@@ -774,4 +792,208 @@ async fn attachments_over_api(store: Store) {
     // The reviewer sees the file too.
     let reviewer = send(&office.app, get(&file_uri, &office.kabid)).await;
     assert_eq!(reviewer.status, StatusCode::OK);
+}
+
+/// Cases an attacker and a newcomer tried: hidden documents stay hidden,
+/// the chain follows the edited draft, and numbering cannot repeat.
+async fn review_findings_hold(store: Store) {
+    let office = office(store.clone()).await;
+    // A confidential letter, signed.
+    let mut secret = nota(&office);
+    secret["security"] = json!("rahasia");
+    secret["reviewers"] = json!([]);
+    secret["coordinators"] = json!([]);
+    secret["addressees"]
+        .as_array_mut()
+        .expect("list")
+        .push(json!({ "type": "external", "name": "Kejaksaan Negeri", "address": "Ungaran" }));
+    let id = create(&office, &secret).await;
+    let uri = format!("/api/v1/documents/{id}");
+    post(&office, &office.staff, &format!("{uri}/submit"), &json!({})).await;
+    let signed = post(
+        &office,
+        &office.kadis,
+        &format!("{uri}/sign"),
+        &json!({ "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    // An administrator with an employee record neither sees nor cancels it.
+    let admin_employee = send(
+        &office.app,
+        json_request(
+            Method::POST,
+            "/api/v1/employees",
+            &office.admin,
+            &json!({ "identifier": "198801012010011001", "name": "Admin Pegawai",
+                     "organization_id": org_id(&office.app, &office.admin, "DISKOMINFO.SEK").await }),
+        ),
+    )
+    .await;
+    let admin_user = store
+        .create_user(&NewUser {
+            username: "admin.pegawai",
+            password: PASSWORD,
+            role: Role::Admin,
+            employee_id: Some(
+                admin_employee.json()["id"]
+                    .as_str()
+                    .expect("id")
+                    .parse()
+                    .expect("uuid"),
+            ),
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("admin user");
+    let (_, admin2) = store
+        .create_api_token(admin_user.id, "t")
+        .await
+        .expect("token");
+    let hidden = send(&office.app, get(&uri, &admin2)).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let cancel = post(
+        &office,
+        &admin2,
+        &format!("{uri}/cancel"),
+        &json!({ "reason": "x" }),
+    )
+    .await;
+    assert_eq!(cancel.status, StatusCode::NOT_FOUND, "{}", cancel.body);
+    // The dispatch register hides the subject, and other units' clerks get nothing.
+    let org = org_id(&office.app, &office.admin, "DISKOMINFO").await;
+    let register = send(
+        &office.app,
+        get(
+            &format!("/api/v1/organizations/{org}/dispatch"),
+            &office.admin,
+        ),
+    )
+    .await;
+    assert_eq!(register.json()[0]["subject"], "", "{}", register.body);
+    // A recipient sees the letter but not its drafting history.
+    let revisions = send(
+        &office.app,
+        get(&format!("{uri}/revisions"), &office.dinkes),
+    )
+    .await;
+    assert_eq!(revisions.status, StatusCode::NOT_FOUND);
+    let recipient_view = document(&office, &office.dinkes, &id).await;
+    let actions: Vec<&str> = recipient_view["timeline"]
+        .as_array()
+        .expect("timeline")
+        .iter()
+        .map(|e| e["action"].as_str().expect("action"))
+        .collect();
+    assert_eq!(actions, ["sign"]);
+    // Someone outside the letter learns nothing from the action endpoints.
+    let probe = post(
+        &office,
+        &office.outsider,
+        &format!("{uri}/initial"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(probe.status, StatusCode::NOT_FOUND, "{}", probe.body);
+
+    // The chain follows the edited draft after a return.
+    let draft = create(&office, &nota(&office)).await;
+    let draft_uri = format!("/api/v1/documents/{draft}");
+    post(
+        &office,
+        &office.staff,
+        &format!("{draft_uri}/submit"),
+        &json!({}),
+    )
+    .await;
+    post(
+        &office,
+        &office.kabid,
+        &format!("{draft_uri}/initial"),
+        &json!({}),
+    )
+    .await;
+    post(
+        &office,
+        &office.sekdis,
+        &format!("{draft_uri}/return"),
+        &json!({ "comment": "Tanpa koordinasi" }),
+    )
+    .await;
+    let mut fewer = nota(&office);
+    fewer["coordinators"] = json!([]);
+    fewer["base_revision"] = json!(1);
+    let saved = send(
+        &office.app,
+        json_request(Method::PUT, &draft_uri, &office.staff, &fewer),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let resubmitted = post(
+        &office,
+        &office.staff,
+        &format!("{draft_uri}/submit"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(resubmitted.json()["state"], "in_review");
+    let chain = document(&office, &office.staff, &draft).await["reviews"].clone();
+    assert_eq!(chain.as_array().expect("chain").len(), 1, "{chain}");
+    let removed = post(
+        &office,
+        &office.sekdis,
+        &format!("{draft_uri}/initial"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NOT_FOUND, "{}", removed.body);
+
+    // A kind whose series scope would repeat numbers is refused.
+    let kind = send(&office.app, get("/api/v1/document-kinds", &office.admin))
+        .await
+        .json();
+    let mut nota_kind = kind
+        .as_array()
+        .expect("kinds")
+        .iter()
+        .find(|k| k["code"] == "nota_dinas")
+        .cloned()
+        .expect("nota dinas");
+    nota_kind["series_scope"] = json!("organization");
+    let changed = send(
+        &office.app,
+        json_request(
+            Method::PUT,
+            "/api/v1/document-kinds/nota_dinas",
+            &office.admin,
+            &nota_kind,
+        ),
+    )
+    .await;
+    assert_eq!(
+        changed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        changed.body
+    );
+    nota_kind["series_scope"] = json!("kind");
+    nota_kind["number_template"] = json!("{serial:03}/{kind}");
+    let yearless = send(
+        &office.app,
+        json_request(
+            Method::PUT,
+            "/api/v1/document-kinds/nota_dinas",
+            &office.admin,
+            &nota_kind,
+        ),
+    )
+    .await;
+    assert_eq!(yearless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        yearless.json()["message"]
+            .as_str()
+            .expect("msg")
+            .contains("{year}")
+    );
 }

@@ -148,7 +148,7 @@ CREATE TABLE document_numbers (
     cancel_reason TEXT,
     PRIMARY KEY (organization_id, series_key, year, serial, insert_no)
 );
-CREATE INDEX document_numbers_text ON document_numbers(number);
+CREATE UNIQUE INDEX document_numbers_text ON document_numbers(organization_id, number);
 
 CREATE TABLE deliveries (
     document_id BLOB NOT NULL REFERENCES documents(id),

@@ -144,7 +144,7 @@ pub async fn update_kind(
     };
     state
         .store()
-        .update_document_kind(&kind)
+        .update_document_kind(&kind, wib::today().year())
         .await
         .map_err(store_err(t))?;
     audit(&state, &caller, "update", "document_kind", &kind.code).await;
@@ -605,7 +605,12 @@ pub async fn load_document(
     } else {
         Vec::new()
     };
-    let events = store.document_events(id).await?;
+    let mut events = store.document_events(id).await?;
+    if !view.participant {
+        // Recipients see when the letter was signed or cancelled, not the
+        // review comments or who else read it.
+        events.retain(|e| matches!(e.action.as_str(), "sign" | "cancel"));
+    }
     Ok((view, deliveries, events))
 }
 
@@ -695,10 +700,13 @@ pub async fn list_revisions(
     let actor = actor_of(&caller)?;
     let id = DocumentId::from_uuid(id);
     let store = state.store();
-    store
+    let view = store
         .document_for(id, actor, wib::today())
         .await
         .map_err(store_err(caller.t))?;
+    if !view.participant {
+        return Err(ApiError::not_found(caller.t));
+    }
     let list = store
         .document_revisions(id)
         .await
@@ -752,7 +760,10 @@ pub async fn compare(
     to: i64,
 ) -> Result<Option<CompareDto>, StoreError> {
     let store = state.store();
-    store.document_for(id, actor, wib::today()).await?;
+    let view = store.document_for(id, actor, wib::today()).await?;
+    if !view.participant {
+        return Ok(None);
+    }
     let revisions = store.document_revisions(id).await?;
     let find = |n: i64| revisions.iter().find(|r| r.revision == n);
     let (Some(a), Some(b)) = (find(from), find(to)) else {
@@ -1211,6 +1222,35 @@ pub async fn counts(
     }))
 }
 
+/// Checks whether `user` keeps the registers of `org`: administrators do,
+/// and clerks do for their own organisation and those above it.
+pub async fn keeps_registers(
+    state: &AppState,
+    user: &serasi_store::User,
+    org: OrganizationId,
+) -> Result<bool, StoreError> {
+    match user.role {
+        Role::Admin => return Ok(true),
+        Role::Employee => return Ok(false),
+        Role::Clerk => {}
+    }
+    let Some(employee) = user.employee_id else {
+        return Ok(false);
+    };
+    let Some(employee) = state.store().employee(employee).await? else {
+        return Ok(false);
+    };
+    let orgs = state.store().organizations().await?;
+    let mut current = orgs.iter().find(|o| o.id == employee.organization_id);
+    while let Some(o) = current {
+        if o.id == org {
+            return Ok(true);
+        }
+        current = o.parent_id.and_then(|p| orgs.iter().find(|x| x.id == p));
+    }
+    Ok(false)
+}
+
 /// A line of the dispatch register.
 #[derive(Serialize, ToSchema)]
 pub struct DispatchDto {
@@ -1224,7 +1264,8 @@ pub struct DispatchDto {
 }
 
 /// External addressees of an organisation's signed documents, to be sent
-/// by hand (clerks and administrators).
+/// by hand (the organisation's clerks and administrators). Subjects of
+/// Rahasia and Sangat Rahasia letters are left empty.
 #[utoipa::path(get, path = "/organizations/{id}/dispatch", tag = "documents",
     responses((status = 200, body = [DispatchDto]), (status = 403, body = ErrorBody)))]
 pub async fn dispatch(
@@ -1232,7 +1273,11 @@ pub async fn dispatch(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<DispatchDto>>, ApiError> {
-    if caller.user.role == Role::Employee {
+    let org = OrganizationId::from_uuid(id);
+    if !keeps_registers(&state, &caller.user, org)
+        .await
+        .map_err(store_err(caller.t))?
+    {
         return Err(ApiError::forbidden(caller.t));
     }
     let lines = state
@@ -1274,7 +1319,10 @@ pub async fn cancelled_numbers(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<CancelledNumberDto>>, ApiError> {
-    if caller.user.role == Role::Employee {
+    if !keeps_registers(&state, &caller.user, OrganizationId::from_uuid(id))
+        .await
+        .map_err(store_err(caller.t))?
+    {
         return Err(ApiError::forbidden(caller.t));
     }
     let list = state
@@ -1388,8 +1436,23 @@ pub async fn attach(
     if bytes.is_empty() {
         return Err(invalid("error-file-empty"));
     }
-    let name = clean_file_name(name);
+    let mut name = clean_file_name(name);
     let content_type = sniff(&name, &bytes).ok_or_else(|| invalid("error-file-type"))?;
+    // The name keeps an extension that matches the content, so the file
+    // opens with the right program after download.
+    let extension = match content_type {
+        "application/pdf" => Some(".pdf"),
+        "image/png" => Some(".png"),
+        "image/jpeg" => Some(".jpg"),
+        _ => None,
+    };
+    if let Some(extension) = extension {
+        let lower = name.to_ascii_lowercase();
+        let fits = lower.ends_with(extension) || (extension == ".jpg" && lower.ends_with(".jpeg"));
+        if !fits {
+            name.push_str(extension);
+        }
+    }
     // The draft must be open for changes before anything is written.
     let view = state
         .store()

@@ -347,7 +347,11 @@ async fn update_kind(
     })();
     let outcome = match kind {
         Err(e) => Err(e),
-        Ok(kind) => match state.store().update_document_kind(&kind).await {
+        Ok(kind) => match state
+            .store()
+            .update_document_kind(&kind, wib::today().year())
+            .await
+        {
             Ok(()) => Ok(kind),
             Err(err) => Err(fail(form_errors(t, err)?.1.unwrap_or_default())),
         },

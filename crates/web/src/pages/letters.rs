@@ -24,7 +24,7 @@ use super::{Chrome, FieldErrors};
 use crate::AppState;
 use crate::api::documents::{CompareDto, QueueQuery, compare, load_document, queue_filter};
 use crate::auth::{ClientAddr, PageUser, urlencode, with_flash};
-use crate::error::PageError;
+use crate::error::{ApiError, PageError};
 use crate::i18n::Tr;
 use crate::messages;
 
@@ -553,6 +553,7 @@ async fn save(
     me: &PageUser,
     edit: Option<DocumentId>,
     form: &LetterForm,
+    explicit: bool,
 ) -> Result<Result<(DocumentId, i64), StoreError>, PageError> {
     let t = me.t();
     let actor = actor(me)?;
@@ -594,9 +595,14 @@ async fn save(
         }
         None => match uuid::Uuid::parse_str(form.draft_key.trim()) {
             Ok(key) => {
+                let save = match form.base_revision.trim().parse::<i64>() {
+                    Ok(base) => serasi_store::NewDraftSave::Based(base),
+                    Err(_) if explicit => serasi_store::NewDraftSave::Explicit,
+                    Err(_) => serasi_store::NewDraftSave::Auto,
+                };
                 state
                     .store()
-                    .save_new_draft(actor.employee_id, &key.to_string(), &fields, today)
+                    .save_new_draft(actor.employee_id, &key.to_string(), save, &fields, today)
                     .await
             }
             Err(_) => state
@@ -615,7 +621,7 @@ async fn save_page(
     edit: Option<DocumentId>,
     form: LetterForm,
 ) -> Result<Response, PageError> {
-    match save(&state, &me, edit, &form).await? {
+    match save(&state, &me, edit, &form, true).await? {
         Ok((id, _)) => Ok((
             with_flash(jar, "saved"),
             Redirect::to(&format!("/letters/{id}")),
@@ -691,7 +697,7 @@ async fn autosave_doc(
     form: LetterForm,
 ) -> Result<Html<String>, PageError> {
     let t = me.t();
-    let status = match save(&state, &me, edit, &form).await? {
+    let status = match save(&state, &me, edit, &form, false).await? {
         Ok((id, revision)) => AutosaveStatus {
             ok: true,
             message: t.fmt(
@@ -897,6 +903,7 @@ struct LetterPage {
     today: String,
     error: Option<String>,
     error_field: Option<String>,
+    error_link: Option<String>,
 }
 
 impl LetterPage {
@@ -938,7 +945,7 @@ async fn letter_page(
     state: &AppState,
     me: &PageUser,
     id: DocumentId,
-    error: Option<(Option<String>, String)>,
+    error: Option<ApiError>,
 ) -> Result<LetterPage, PageError> {
     let t = me.t();
     let actor = actor(me)?;
@@ -959,10 +966,12 @@ async fn letter_page(
             comment: e.comment.unwrap_or_default(),
         })
         .collect();
-    let (error_field, error) = match error {
-        Some((field, message)) => (field, Some(message)),
-        None => (None, None),
-    };
+    let error_field = error.as_ref().and_then(|e| e.field.clone());
+    let error_link = error
+        .as_ref()
+        .and_then(|e| e.extra.as_ref())
+        .and_then(|x| x.link.clone());
+    let error = error.map(|e| e.message);
     Ok(LetterPage {
         t,
         c: me.chrome("letters"),
@@ -980,6 +989,7 @@ async fn letter_page(
         today: wib::today().to_string(),
         error,
         error_field,
+        error_link,
         v,
     })
 }
@@ -1007,7 +1017,7 @@ async fn action_failed(
     state: &AppState,
     me: &PageUser,
     id: DocumentId,
-    err: crate::error::ApiError,
+    err: ApiError,
 ) -> Result<Response, PageError> {
     if err.status.is_server_error() {
         return Err(PageError::internal(&err.message));
@@ -1015,8 +1025,9 @@ async fn action_failed(
     if err.status == StatusCode::NOT_FOUND {
         return Err(PageError::NotFound);
     }
-    let page = letter_page(state, me, id, Some((err.field.clone(), err.message))).await?;
-    Ok((err.status, Html(page.render()?)).into_response())
+    let status = err.status;
+    let page = letter_page(state, me, id, Some(err)).await?;
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 async fn upload(
@@ -1075,7 +1086,7 @@ async fn remove_file(
         )
             .into_response()),
         Err(err) => {
-            let err = crate::error::ApiError::from_store(me.t(), err);
+            let err = ApiError::from_store(me.t(), err);
             action_failed(&state, &me, id, err).await
         }
     }
@@ -1136,6 +1147,13 @@ async fn dispatch(
         .as_deref()
         .and_then(|o| o.parse().ok())
         .or(default);
+    let mut allowed = Vec::new();
+    for head in &heads {
+        if crate::api::documents::keeps_registers(&state, &me.user, head.id).await? {
+            allowed.push((head.id.to_string(), head.name.clone()));
+        }
+    }
+    let selected = selected.filter(|o| allowed.iter().any(|(id, _)| *id == o.to_string()));
     let lines = match selected {
         Some(org) => state.store().dispatch_register(org).await?,
         None => Vec::new(),
@@ -1144,10 +1162,7 @@ async fn dispatch(
         DispatchPage {
             t: me.t(),
             c: me.chrome("letters"),
-            organizations: heads
-                .iter()
-                .map(|o| (o.id.to_string(), o.name.clone()))
-                .collect(),
+            organizations: allowed,
             selected: selected.map(|o| o.to_string()).unwrap_or_default(),
             lines,
         }
@@ -1185,73 +1200,29 @@ async fn act(
     let store = state.store();
     let today = wib::today();
     let comment = Some(form.comment.trim()).filter(|c| !c.is_empty());
-    let result: Result<&'static str, (Option<String>, String, StatusCode)> = match action.as_str() {
+    let fail = |e: StoreError| ApiError::from_store(t, e);
+    let result: Result<&'static str, ApiError> = match action.as_str() {
         "submit" => store
             .submit_document(id, actor.employee_id, today)
             .await
             .map(|_| "submitted")
-            .map_err(|e| store_failure(t, e)),
+            .map_err(fail),
         "initial" => store
             .initial_document(id, actor.employee_id, comment, today)
             .await
             .map(|_| "initialled")
-            .map_err(|e| store_failure(t, e)),
+            .map_err(fail),
         "return" => store
             .return_document(id, actor.employee_id, &form.comment, today)
             .await
             .map(|_| "returned")
-            .map_err(|e| store_failure(t, e)),
+            .map_err(fail),
         "cancel" => store
             .cancel_document(id, actor, &form.reason, today)
             .await
             .map(|_| "cancelled")
-            .map_err(|e| store_failure(t, e)),
-        "sign" => {
-            let letter_date = match form.letter_date.trim() {
-                "" => Ok(None),
-                text => parse_iso_date(text).map(Some).ok_or_else(|| {
-                    (
-                        Some("letter_date".to_owned()),
-                        t.fmt(
-                            "error-draft-value",
-                            &[("field", t.get("field-letter_date")), ("value", text)],
-                        ),
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                    )
-                }),
-            };
-            match letter_date {
-                Err(e) => Err(e),
-                Ok(letter_date) => {
-                    match crate::api::documents::confirm_signer(
-                        &state,
-                        t,
-                        &me.user,
-                        &client,
-                        Some(form.password.as_str()),
-                        Some(form.totp.as_str()),
-                    )
-                    .await
-                    {
-                        Err(e) if e.status.is_server_error() => {
-                            return Err(PageError::internal(&e.message));
-                        }
-                        Err(e) => Err((Some("password".to_owned()), e.message, e.status)),
-                        Ok(()) => {
-                            let request = SignRequest {
-                                letter_date,
-                                manual_number: Some(form.manual_number.clone()),
-                            };
-                            store
-                                .sign_document(id, actor.employee_id, &request, today)
-                                .await
-                                .map(|_| "signed")
-                                .map_err(|e| store_failure(t, e))
-                        }
-                    }
-                }
-            }
-        }
+            .map_err(fail),
+        "sign" => sign(&state, &me, &client, id, actor, &form).await,
         _ => return Err(PageError::NotFound),
     };
     match result {
@@ -1271,18 +1242,53 @@ async fn act(
             )
                 .into_response())
         }
-        Err((_, message, StatusCode::INTERNAL_SERVER_ERROR)) => Err(PageError::internal(&message)),
-        Err((field, message, status)) => {
-            let page = letter_page(&state, &me, id, Some((field, message))).await?;
-            Ok((status, Html(page.render()?)).into_response())
-        }
+        Err(err) => action_failed(&state, &me, id, err).await,
     }
 }
 
-/// Maps a store error of an action to the field, message and status shown.
-fn store_failure(t: Tr, err: StoreError) -> (Option<String>, String, StatusCode) {
-    let api = crate::error::ApiError::from_store(t, err);
-    (api.field, api.message, api.status)
+/// Confirms the signer's password or TOTP code, then signs.
+async fn sign(
+    state: &AppState,
+    me: &PageUser,
+    client: &str,
+    id: DocumentId,
+    actor: Actor,
+    form: &ActionForm,
+) -> Result<&'static str, ApiError> {
+    let t = me.t();
+    let letter_date = match form.letter_date.trim() {
+        "" => None,
+        text => Some(parse_iso_date(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                t.fmt(
+                    "error-draft-value",
+                    &[("field", t.get("field-letter_date")), ("value", text)],
+                ),
+            )
+            .field("letter_date")
+        })?),
+    };
+    crate::api::documents::confirm_signer(
+        state,
+        t,
+        &me.user,
+        client,
+        Some(form.password.as_str()),
+        Some(form.totp.as_str()),
+    )
+    .await?;
+    let request = SignRequest {
+        letter_date,
+        manual_number: Some(form.manual_number.clone()),
+    };
+    state
+        .store()
+        .sign_document(id, actor.employee_id, &request, wib::today())
+        .await
+        .map(|_| "signed")
+        .map_err(|e| ApiError::from_store(t, e))
 }
 
 #[derive(Deserialize)]
@@ -1313,6 +1319,9 @@ async fn compare_page(
     let t = me.t();
     let actor = actor(&me)?;
     let view = state.store().document_for(id, actor, wib::today()).await?;
+    if !view.participant {
+        return Err(PageError::NotFound);
+    }
     let revisions: Vec<(i64, String)> = state
         .store()
         .document_revisions(id)
