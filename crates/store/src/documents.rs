@@ -254,15 +254,15 @@ pub struct RevisionView {
     pub content: DraftFields,
 }
 
-/// How a save of a new draft's form treats a draft the same form already
-/// created.
+/// Rule for a save of a new draft's form when the same form already
+/// created a draft.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NewDraftSave {
-    /// The form knows the revision it builds on.
+    /// The form sends the revision it builds on.
     Based(i64),
     /// The author clicked Save: the form's content is the newest.
     Explicit,
-    /// An autosave that knows no revision yet: it never overwrites.
+    /// An autosave without a revision yet: it never overwrites.
     Auto,
 }
 
@@ -557,7 +557,7 @@ struct Series {
     year: i32,
 }
 
-/// The part of `fields` a revision keeps, as JSON.
+/// Serialises the part of `fields` a revision keeps as JSON.
 fn revision_json(fields: &DraftFields) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| String::from("{}"))
 }
@@ -566,7 +566,7 @@ fn json_text<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| String::from("[]"))
 }
 
-/// SQL of the positions an employee holds or acts for on a day ($1 the
+/// SQL of the positions an employee fills or acts for on a day ($1 the
 /// employee, $2 the WIB date).
 const MY_POSITIONS: &str = "SELECT id FROM positions WHERE holder_id = $1 \
     UNION SELECT d.principal_id FROM delegations d JOIN positions p ON p.id = d.principal_id \
@@ -1564,8 +1564,8 @@ both_backends! {
         Ok(number)
     }
 
-    /// Puts a signed document into the inbox of everyone who holds or acts
-    /// for each addressed position now, and lists external addressees.
+    /// Puts a signed document into the inbox of every holder or acting
+    /// official of each addressed position now, and lists external addressees.
     async fn deliver(
         conn: &mut Conn,
         doc: &Doc,

@@ -155,7 +155,7 @@ fn draft(office: &Office, kind: &str, reviewers: Option<Vec<PositionId>>) -> Dra
     .expect("valid draft")
 }
 
-/// A surat dinas without initials, submitted and waiting for the head.
+/// Creates a surat dinas without initials and submits it to the head.
 async fn ready(office: &Office) -> DocumentId {
     let id = office
         .store

@@ -412,7 +412,7 @@ async fn full_workflow_with_return(store: Store) {
     let number = signed.json()["number"].as_str().expect("number").to_owned();
     assert!(number.starts_with("000.1.2/001/ND/DISKOMINFO/"), "{number}");
 
-    // The addressee sees it unread, then opens it.
+    // The addressee finds it unread, then opens it.
     let inbox = send(
         &office.app,
         get("/api/v1/documents?queue=inbox", &office.dinkes),
@@ -789,7 +789,7 @@ async fn attachments_over_api(store: Store) {
     )
     .await;
     assert_eq!(removed.status, StatusCode::CONFLICT);
-    // The reviewer sees the file too.
+    // The reviewer can download the file too.
     let reviewer = send(&office.app, get(&file_uri, &office.kabid)).await;
     assert_eq!(reviewer.status, StatusCode::OK);
 }
@@ -818,7 +818,7 @@ async fn review_findings_hold(store: Store) {
     )
     .await;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
-    // An administrator with an employee record neither sees nor cancels it.
+    // An administrator with an employee record can neither read nor cancel it.
     let admin_employee = send(
         &office.app,
         json_request(

@@ -565,7 +565,7 @@ pub struct DocumentDto {
     #[schema(value_type = Option<String>, format = Date)]
     pub letter_date: Option<Date>,
     pub number: Option<String>,
-    /// What the caller may do now.
+    /// Actions the caller may take now.
     pub actions: Vec<String>,
     pub attachments: Vec<AttachmentDto>,
     /// Recipients and read receipts; only for the author and signer.
