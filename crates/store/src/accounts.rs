@@ -311,20 +311,26 @@ both_backends! {
         Ok(user_by(conn, "id", user_id).await?.map(|user| Session { user, expires_at }))
     }
 
-    pub(crate) async fn token_user(conn: &mut Conn, token_hash: &str) -> Result<Option<User>, StoreError> {
-        let row: Option<(Uuid, Uuid)> = sqlx::query_as("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(token_hash)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let Some((token_id, user_id)) = row else { return Ok(None) };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
-            .bind(token_id)
-            .bind(now_ms())
-            .execute(&mut *conn)
-            .await?;
-        user_by(conn, "id", user_id).await
+    /// Finds a live token's user and when the token was last used.
+    pub(crate) async fn token_user(
+        conn: &mut Conn,
+        token_hash: &str,
+    ) -> Result<Option<(Uuid, Option<i64>, User)>, StoreError> {
+        let row: Option<(Uuid, Uuid, Option<i64>)> = sqlx::query_as(
+            "SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((token_id, user_id, last_used)) = row else { return Ok(None) };
+        Ok(user_by(conn, "id", user_id)
+            .await?
+            .map(|user| (token_id, last_used, user)))
     }
 }
+
+/// How often a token's last use is written, in milliseconds.
+const TOKEN_USE_GRANULARITY_MS: i64 = 60_000;
 
 impl Store {
     pub async fn user(&self, id: UserId) -> Result<Option<User>, StoreError> {
@@ -636,9 +642,26 @@ impl Store {
         Ok(())
     }
 
-    /// Returns the user owning a bearer token, if it is live.
+    /// Returns the user owning a bearer token, if it is live. The token's
+    /// last use is recorded at most once a minute, so API requests do not
+    /// queue for the database writer.
     pub async fn user_by_api_token(&self, token: &str) -> Result<Option<User>, StoreError> {
         let hash = sha256_hex(token);
-        tx!(self, |conn, q| q::token_user(conn, &hash).await)
+        let found = rd!(self, |conn, q| q::token_user(conn, &hash).await)?;
+        let Some((token_id, last_used, user)) = found else {
+            return Ok(None);
+        };
+        let now = now_ms();
+        if last_used.is_none_or(|at| now - at > TOKEN_USE_GRANULARITY_MS) {
+            crate::write!(self, |pool| {
+                sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                    .bind(token_id)
+                    .bind(now)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+            })?;
+        }
+        Ok(Some(user))
     }
 }

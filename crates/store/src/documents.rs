@@ -1318,16 +1318,7 @@ both_backends! {
         series: &Series,
         letter_date: Date,
     ) -> Result<Serial, StoreError> {
-        let last = lock_counter(conn, series).await?;
-        let latest: Option<String> = sqlx::query_scalar(
-            "SELECT MAX(letter_date) FROM document_numbers \
-             WHERE organization_id = $1 AND series_key = $2 AND year = $3",
-        )
-        .bind(series.organization_id.as_uuid())
-        .bind(&series.key)
-        .bind(i64::from(series.year))
-        .fetch_one(&mut *conn)
-        .await?;
+        let (last, latest) = lock_counter(conn, series).await?;
         let date = date_text(letter_date);
         if latest.is_some_and(|l| l > date) {
             let base: Option<i64> = sqlx::query_scalar(
@@ -1367,8 +1358,12 @@ both_backends! {
     }
 
     /// Creates the series counter when missing and locks it for the rest
-    /// of the transaction; returns the last serial given.
-    async fn lock_counter(conn: &mut Conn, series: &Series) -> Result<i64, StoreError> {
+    /// of the transaction; returns the last serial given and the latest
+    /// letter date numbered.
+    async fn lock_counter(
+        conn: &mut Conn,
+        series: &Series,
+    ) -> Result<(i64, Option<String>), StoreError> {
         sqlx::query(
             "INSERT INTO number_counters (organization_id, series_key, year, last_serial) \
              VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING",
@@ -1380,10 +1375,10 @@ both_backends! {
         .await?;
         let lock = if IS_POSTGRES { " FOR UPDATE" } else { "" };
         let sql = format!(
-            "SELECT last_serial FROM number_counters \
+            "SELECT last_serial, latest_date FROM number_counters \
              WHERE organization_id = $1 AND series_key = $2 AND year = $3{lock}"
         );
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(series.organization_id.as_uuid())
             .bind(&series.key)
             .bind(i64::from(series.year))
@@ -1430,7 +1425,7 @@ both_backends! {
         context: &NumberContext<'_>,
         typed: &str,
     ) -> Result<Serial, StoreError> {
-        let last = lock_counter(conn, series).await?;
+        let (last, _) = lock_counter(conn, series).await?;
         let next = Serial {
             number: u32::try_from(last + 1).unwrap_or(u32::MAX),
             insert: None,
@@ -1531,6 +1526,16 @@ both_backends! {
             .into());
         }
         let now = now_ms();
+        sqlx::query(
+            "UPDATE number_counters SET latest_date = $4 WHERE organization_id = $1 \
+             AND series_key = $2 AND year = $3 AND (latest_date IS NULL OR latest_date < $4)",
+        )
+        .bind(series.organization_id.as_uuid())
+        .bind(&series.key)
+        .bind(i64::from(series.year))
+        .bind(date_text(letter_date))
+        .execute(&mut *conn)
+        .await?;
         sqlx::query(
             "INSERT INTO document_numbers (organization_id, series_key, year, serial, insert_no, \
              number, letter_date, document_id, assigned_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

@@ -128,6 +128,9 @@ CREATE TABLE number_counters (
     series_key TEXT NOT NULL,
     year BIGINT NOT NULL,
     last_serial BIGINT NOT NULL,
+    -- The latest letter date numbered in the series, so a back-dated
+    -- letter is recognised without scanning the series.
+    latest_date TEXT,
     PRIMARY KEY (organization_id, series_key, year)
 );
 
@@ -149,6 +152,7 @@ CREATE TABLE document_numbers (
     PRIMARY KEY (organization_id, series_key, year, serial, insert_no)
 );
 CREATE UNIQUE INDEX document_numbers_text ON document_numbers(organization_id, number);
+CREATE INDEX document_numbers_date ON document_numbers(organization_id, series_key, year, letter_date);
 
 CREATE TABLE deliveries (
     document_id UUID NOT NULL REFERENCES documents(id),
