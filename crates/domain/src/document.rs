@@ -246,6 +246,100 @@ pub struct DocumentKind {
     /// Numbering template, such as `{classification}/{serial:03}/{unit}/{year}`.
     pub number_template: String,
     pub series_scope: SeriesScope,
+    /// Retired kinds stay on their documents but are not offered for new
+    /// drafts.
+    pub active: bool,
+}
+
+/// Raw input for a new or changed kind.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct KindInput {
+    pub code: String,
+    pub name: String,
+    pub abbreviation: String,
+    pub layout: String,
+    pub signer_level: String,
+    pub number_template: String,
+    pub series_scope: String,
+    pub active: bool,
+}
+
+/// Invalid input for a kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KindError {
+    #[error("{field} is required")]
+    Required { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("kind code {0:?} is invalid: use 2 to 40 lowercase letters, digits or underscores")]
+    Code(String),
+    #[error("{field} has an unknown value {value:?}")]
+    UnknownValue { field: &'static str, value: String },
+    #[error(transparent)]
+    Template(#[from] crate::numbering::TemplateError),
+}
+
+impl KindError {
+    pub fn field(&self) -> &'static str {
+        match self {
+            KindError::Required { field }
+            | KindError::TooLong { field, .. }
+            | KindError::UnknownValue { field, .. } => field,
+            KindError::Code(_) => "code",
+            KindError::Template(_) => "number_template",
+        }
+    }
+}
+
+impl KindInput {
+    /// Checks the input, including that the template's numbers of
+    /// different series can never look alike.
+    pub fn validate(&self) -> Result<DocumentKind, KindError> {
+        let text = |field: &'static str, value: &str, max: usize| {
+            let value = value.trim();
+            if value.is_empty() {
+                return Err(KindError::Required { field });
+            }
+            if value.chars().count() > max || value.chars().any(char::is_control) {
+                return Err(KindError::TooLong { field, max });
+            }
+            Ok(value.to_owned())
+        };
+        let code = self.code.trim();
+        let code_ok = (2..=40).contains(&code.len())
+            && code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !code_ok {
+            return Err(KindError::Code(code.to_owned()));
+        }
+        let parse = |field: &'static str, value: &str| KindError::UnknownValue {
+            field,
+            value: value.trim().to_owned(),
+        };
+        let kind = DocumentKind {
+            code: code.to_owned(),
+            name: text("name", &self.name, 200)?,
+            abbreviation: text("abbreviation", &self.abbreviation, 20)?,
+            layout: self
+                .layout
+                .parse()
+                .map_err(|()| parse("layout", &self.layout))?,
+            signer_level: self
+                .signer_level
+                .parse()
+                .map_err(|()| parse("signer_level", &self.signer_level))?,
+            number_template: text("number_template", &self.number_template, 200)?,
+            series_scope: self
+                .series_scope
+                .parse()
+                .map_err(|()| parse("series_scope", &self.series_scope))?,
+            active: self.active,
+        };
+        crate::numbering::NumberTemplate::parse(&kind.number_template)?
+            .check_scope(kind.series_scope)?;
+        Ok(kind)
+    }
 }
 
 /// An addressee or copy holder.
@@ -537,6 +631,30 @@ mod tests {
         assert_eq!(
             count.validate(Layout::Letter),
             Err(DraftError::AttachmentCount)
+        );
+    }
+
+    #[test]
+    fn kind_input_checked() {
+        let input = KindInput {
+            code: "surat_izin".into(),
+            name: "Surat Izin".into(),
+            abbreviation: "SI".into(),
+            layout: "letter".into(),
+            signer_level: "agency_head".into(),
+            number_template: "{classification}/{serial:03}/{kind}/{year}".into(),
+            series_scope: "kind".into(),
+            active: true,
+        };
+        assert_eq!(input.validate().expect("valid").code, "surat_izin");
+        let mut bad_code = input.clone();
+        bad_code.code = "Surat Izin".into();
+        assert_eq!(bad_code.validate().expect_err("code").field(), "code");
+        let mut no_kind_token = input.clone();
+        no_kind_token.number_template = "{serial:03}/{year}".into();
+        assert_eq!(
+            no_kind_token.validate().expect_err("token").field(),
+            "number_template"
         );
     }
 

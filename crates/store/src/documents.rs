@@ -331,6 +331,7 @@ struct KindRow {
     signer_level: String,
     number_template: String,
     series_scope: String,
+    active: bool,
 }
 
 impl KindRow {
@@ -343,6 +344,7 @@ impl KindRow {
             name: self.name,
             abbreviation: self.abbreviation,
             number_template: self.number_template,
+            active: self.active,
         })
     }
 }
@@ -710,8 +712,8 @@ both_backends! {
 
     pub(crate) async fn kinds(conn: &mut Conn) -> Result<Vec<DocumentKind>, StoreError> {
         let rows: Vec<KindRow> = sqlx::query_as(
-            "SELECT code, name, abbreviation, layout, signer_level, number_template, series_scope \
-             FROM document_kinds ORDER BY sort_order, code",
+            "SELECT code, name, abbreviation, layout, signer_level, number_template, series_scope, \
+             active FROM document_kinds ORDER BY sort_order, code",
         )
         .fetch_all(&mut *conn)
         .await?;
@@ -720,8 +722,8 @@ both_backends! {
 
     pub(crate) async fn kind(conn: &mut Conn, code: &str) -> Result<DocumentKind, StoreError> {
         let row: Option<KindRow> = sqlx::query_as(
-            "SELECT code, name, abbreviation, layout, signer_level, number_template, series_scope \
-             FROM document_kinds WHERE code = $1",
+            "SELECT code, name, abbreviation, layout, signer_level, number_template, series_scope, \
+             active FROM document_kinds WHERE code = $1",
         )
         .bind(code)
         .fetch_optional(&mut *conn)
@@ -739,19 +741,7 @@ both_backends! {
             .and_then(|t| t.check_scope(kind.series_scope))
             .map_err(DocumentRule::Template)?;
         let old = self::kind(conn, &kind.code).await?;
-        let same_abbreviation: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM document_kinds WHERE abbreviation = $1 AND code <> $2",
-        )
-        .bind(&kind.abbreviation)
-        .bind(&kind.code)
-        .fetch_one(&mut *conn)
-        .await?;
-        if same_abbreviation > 0 {
-            return Err(StoreError::Duplicate {
-                field: "abbreviation",
-                value: kind.abbreviation.clone(),
-            });
-        }
+        check_abbreviation(conn, kind).await?;
         // A series that changes scope would restart its serials and repeat
         // numbers already given this year.
         if old.series_scope != kind.series_scope {
@@ -769,7 +759,7 @@ both_backends! {
         }
         let done = sqlx::query(
             "UPDATE document_kinds SET name = $2, abbreviation = $3, layout = $4, \
-             signer_level = $5, number_template = $6, series_scope = $7 WHERE code = $1",
+             signer_level = $5, number_template = $6, series_scope = $7, active = $8 WHERE code = $1",
         )
         .bind(&kind.code)
         .bind(&kind.name)
@@ -778,11 +768,65 @@ both_backends! {
         .bind(kind.signer_level.as_str())
         .bind(&kind.number_template)
         .bind(kind.series_scope.as_str())
+        .bind(kind.active)
         .execute(&mut *conn)
         .await?;
         if done.rows_affected() == 0 {
             return Err(DocumentRule::UnknownKind(kind.code.clone()).into());
         }
+        Ok(())
+    }
+
+    /// Rejects an abbreviation another kind already uses, because the
+    /// `{kind}` token would make their numbers look alike.
+    async fn check_abbreviation(conn: &mut Conn, kind: &DocumentKind) -> Result<(), StoreError> {
+        let same: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM document_kinds WHERE abbreviation = $1 AND code <> $2",
+        )
+        .bind(&kind.abbreviation)
+        .bind(&kind.code)
+        .fetch_one(&mut *conn)
+        .await?;
+        if same > 0 {
+            return Err(StoreError::Duplicate {
+                field: "abbreviation",
+                value: kind.abbreviation.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn insert_kind(conn: &mut Conn, kind: &DocumentKind) -> Result<(), StoreError> {
+        check_abbreviation(conn, kind).await?;
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM document_kinds WHERE code = $1")
+            .bind(&kind.code)
+            .fetch_one(&mut *conn)
+            .await?;
+        if exists > 0 {
+            return Err(StoreError::Duplicate {
+                field: "code",
+                value: kind.code.clone(),
+            });
+        }
+        let order: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(sort_order), 0) + 1 FROM document_kinds")
+            .fetch_one(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO document_kinds (code, name, abbreviation, layout, signer_level, \
+             number_template, series_scope, active, sort_order) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&kind.code)
+        .bind(&kind.name)
+        .bind(&kind.abbreviation)
+        .bind(kind.layout.as_str())
+        .bind(kind.signer_level.as_str())
+        .bind(&kind.number_template)
+        .bind(kind.series_scope.as_str())
+        .bind(kind.active)
+        .bind(order)
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 
@@ -794,6 +838,9 @@ both_backends! {
         day: Date,
     ) -> Result<(Placement, Chart), StoreError> {
         let kind = kind(conn, &fields.kind).await?;
+        if !kind.active {
+            return Err(DocumentRule::UnknownKind(kind.code).into());
+        }
         let known: Option<String> =
             sqlx::query_scalar("SELECT code FROM classifications WHERE code = $1")
                 .bind(&fields.classification)
@@ -2371,6 +2418,11 @@ impl Store {
     }
 
     /// Changes a kind's name, layout, signing level or numbering.
+    /// Adds a kind of document.
+    pub async fn create_document_kind(&self, kind: &DocumentKind) -> Result<(), StoreError> {
+        tx!(self, |conn, q| q::insert_kind(conn, kind).await)
+    }
+
     /// `year` is the current WIB year: a kind with numbers in it keeps its
     /// series scope until the next year.
     pub async fn update_document_kind(

@@ -118,6 +118,8 @@ pub enum StoreError {
     Transition(#[from] TransitionError),
     #[error(transparent)]
     Rule(#[from] DocumentRule),
+    #[error(transparent)]
+    Kind(#[from] serasi_domain::document::KindError),
 }
 
 impl From<sqlx::Error> for StoreError {

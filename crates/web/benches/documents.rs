@@ -9,8 +9,9 @@
 //! - `/healthz`, driven the same way in the same run, as the ceiling.
 //! - the same inbox pages through `Store::queue` directly, without the
 //!   router and the bearer-token lookup, for comparison.
-//! - as a diagnostic, the time of the latest-letter-date query that every
-//!   signature runs over its series.
+//! - as a diagnostic, the time of `MAX(letter_date)` over the signing
+//!   series. Signing no longer runs it, because the series counter keeps
+//!   the latest date, but back-dated letters use the same index.
 //!
 //! Run it with `cargo bench -p serasi-web --bench documents`. BENCHMARKS.md
 //! records the figures. Requests go through the real axum router in-process
@@ -257,9 +258,8 @@ impl Seeder {
         rows.expect("classification codes")
     }
 
-    /// Measures the mean time of the query that `next_serial` runs on every
-    /// signature (the latest letter date of a series) and returns it with the
-    /// series' size.
+    /// Measures the mean time of `MAX(letter_date)` over a series and
+    /// returns it with the series' size.
     async fn series_probe(&mut self, org: Uuid, key: &str, year: i32) -> (i64, Duration) {
         let filter = format!(
             "FROM document_numbers WHERE organization_id = {} AND series_key = {} AND year = {year}",
@@ -398,8 +398,8 @@ async fn seed(store: &Store, url: &str, settings: &Settings) -> SeedReport {
             .series_probe(directory.orgs[agency].id, &key, today.year())
             .await;
         println!(
-            "  diagnostic: the latest-letter-date query of next_serial over the signing \
-             series ({size} numbers) takes {} on average",
+            "  diagnostic: MAX(letter_date) over the signing series ({size} numbers) \
+             takes {} on average",
             millis(mean)
         );
     }

@@ -246,6 +246,23 @@ pub fn template_error(t: Tr, err: &serasi_domain::numbering::TemplateError) -> S
     }
 }
 
+pub fn kind_error(t: Tr, err: &serasi_domain::document::KindError) -> String {
+    use serasi_domain::document::KindError as E;
+    let field = field_label(t, err.field());
+    match err {
+        E::Required { .. } => t.fmt("error-required", &[("field", &field)]),
+        E::TooLong { max, .. } => t.fmt(
+            "error-too-long",
+            &[("field", &field), ("max", &max.to_string())],
+        ),
+        E::Code(value) => t.fmt("error-kind-code", &[("value", value)]),
+        E::UnknownValue { value, .. } => {
+            t.fmt("error-draft-value", &[("field", &field), ("value", value)])
+        }
+        E::Template(e) => template_error(t, e),
+    }
+}
+
 /// Returns the field a store error is about, if any.
 pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
     match err {
@@ -255,6 +272,7 @@ pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
         StoreError::Conflict(Conflict::HolderTaken) => Some("holder_id"),
         StoreError::Conflict(Conflict::ParentPositionOutside) => Some("parent"),
         StoreError::Draft(e) => Some(e.field()),
+        StoreError::Kind(e) => Some(e.field()),
         StoreError::Delegation(e) => Some(e.field()),
         StoreError::Rule(DocumentRule::UnknownClassification(_)) => Some("classification"),
         StoreError::Rule(DocumentRule::CommentRequired) => Some("comment"),
@@ -294,6 +312,7 @@ pub fn store_error(t: Tr, err: &StoreError) -> String {
         StoreError::Delegation(e) => delegation_error(t, e),
         StoreError::Transition(e) => transition_error(t, e),
         StoreError::Rule(e) => document_rule(t, e),
+        StoreError::Kind(e) => kind_error(t, e),
         _ => t.get("error-internal").to_owned(),
     }
 }

@@ -18,6 +18,7 @@ test_both_backends!(
     delegations_over_api,
     attachments_over_api,
     review_findings_hold,
+    kinds_are_configurable,
 );
 
 /// People in Diskominfo and Dinkes, each with a token.
@@ -995,5 +996,62 @@ async fn review_findings_hold(store: Store) {
             .as_str()
             .expect("msg")
             .contains("{year}")
+    );
+}
+
+async fn kinds_are_configurable(store: Store) {
+    let office = office(store).await;
+    let new_kind = json!({
+        "code": "surat_izin", "name": "Surat Izin", "abbreviation": "SIZ",
+        "layout": "letter", "signer_level": "agency_head",
+        "number_template": "{classification}/{serial:03}/{kind}/{unit}/{year}",
+        "series_scope": "kind"
+    });
+    let created = post(&office, &office.admin, "/api/v1/document-kinds", &new_kind).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.json()["active"], true);
+    let twice = post(&office, &office.admin, "/api/v1/document-kinds", &new_kind).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    let mut bad_code = new_kind.clone();
+    bad_code["code"] = json!("Surat Izin!");
+    let rejected = post(&office, &office.admin, "/api/v1/document-kinds", &bad_code).await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(rejected.json()["field"], "code");
+    let mut same_abbreviation = new_kind.clone();
+    same_abbreviation["code"] = json!("surat_izin_2");
+    same_abbreviation["abbreviation"] = json!("ND");
+    let clash = post(
+        &office,
+        &office.admin,
+        "/api/v1/document-kinds",
+        &same_abbreviation,
+    )
+    .await;
+    assert_eq!(clash.status, StatusCode::CONFLICT, "{}", clash.body);
+    let by_staff = post(&office, &office.staff, "/api/v1/document-kinds", &new_kind).await;
+    assert_eq!(by_staff.status, StatusCode::FORBIDDEN);
+    // The new kind can be drafted; a retired kind cannot.
+    let mut izin = nota(&office);
+    izin["kind"] = json!("surat_izin");
+    create(&office, &izin).await;
+    let mut retired = new_kind.clone();
+    retired["active"] = json!(false);
+    let changed = send(
+        &office.app,
+        json_request(
+            Method::PUT,
+            "/api/v1/document-kinds/surat_izin",
+            &office.admin,
+            &retired,
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let refused = post(&office, &office.staff, "/api/v1/documents", &izin).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
     );
 }

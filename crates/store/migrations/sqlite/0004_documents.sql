@@ -11,6 +11,7 @@ CREATE TABLE document_kinds (
     signer_level TEXT NOT NULL,
     number_template TEXT NOT NULL,
     series_scope TEXT NOT NULL,
+    active BOOLEAN NOT NULL DEFAULT TRUE,
     sort_order INTEGER NOT NULL
 );
 

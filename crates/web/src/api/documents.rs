@@ -62,6 +62,28 @@ pub struct DocumentKindDto {
     /// `organization`, `kind` or `classification`: what a series counts
     /// besides organisation and year.
     pub series_scope: String,
+    /// False for a retired kind, which new drafts cannot use.
+    #[serde(default = "active_default")]
+    pub active: bool,
+}
+
+fn active_default() -> bool {
+    true
+}
+
+impl DocumentKindDto {
+    fn input(self, code: String) -> serasi_domain::document::KindInput {
+        serasi_domain::document::KindInput {
+            code,
+            name: self.name,
+            abbreviation: self.abbreviation,
+            layout: self.layout,
+            signer_level: self.signer_level,
+            number_template: self.number_template,
+            series_scope: self.series_scope,
+            active: self.active,
+        }
+    }
 }
 
 impl From<DocumentKind> for DocumentKindDto {
@@ -74,6 +96,7 @@ impl From<DocumentKind> for DocumentKindDto {
             signer_level: k.signer_level.as_str().to_owned(),
             number_template: k.number_template,
             series_scope: k.series_scope.as_str().to_owned(),
+            active: k.active,
         }
     }
 }
@@ -92,9 +115,11 @@ pub async fn list_kinds(
     Ok(Json(kinds.into_iter().map(DocumentKindDto::from).collect()))
 }
 
-/// Changes a kind (administrators); the template is checked first.
+/// Changes a kind (administrators). The template must contain `{year}`
+/// and the token of its scope, and a kind with numbers this year keeps its
+/// scope.
 #[utoipa::path(put, path = "/document-kinds/{code}", tag = "documents", request_body = DocumentKindDto,
-    responses((status = 200, body = DocumentKindDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = DocumentKindDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_kind(
     State(state): State<AppState>,
     caller: ApiUser,
@@ -103,45 +128,10 @@ pub async fn update_kind(
 ) -> Result<Json<DocumentKindDto>, ApiError> {
     caller.require_admin()?;
     let t = caller.t;
-    let invalid = |field: &str, value: &str| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            t.fmt("error-draft-value", &[("field", field), ("value", value)]),
-        )
-        .field(field)
-    };
-    let required = |field: &'static str, value: &str| {
-        let value = value.trim();
-        if value.is_empty() || value.chars().any(char::is_control) || value.len() > 200 {
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                t.fmt("error-required", &[("field", field)]),
-            )
-            .field(field))
-        } else {
-            Ok(value.to_owned())
-        }
-    };
-    let kind = DocumentKind {
-        code,
-        name: required("name", &body.name)?,
-        abbreviation: required("abbreviation", &body.abbreviation)?,
-        layout: body
-            .layout
-            .parse()
-            .map_err(|_| invalid("layout", &body.layout))?,
-        signer_level: body
-            .signer_level
-            .parse()
-            .map_err(|_| invalid("signer_level", &body.signer_level))?,
-        number_template: required("number_template", &body.number_template)?,
-        series_scope: body
-            .series_scope
-            .parse()
-            .map_err(|_| invalid("series_scope", &body.series_scope))?,
-    };
+    let kind = body
+        .input(code)
+        .validate()
+        .map_err(|e| ApiError::from_store(t, e.into()))?;
     state
         .store()
         .update_document_kind(&kind, wib::today().year())
@@ -149,6 +139,30 @@ pub async fn update_kind(
         .map_err(store_err(t))?;
     audit(&state, &caller, "update", "document_kind", &kind.code).await;
     Ok(Json(kind.into()))
+}
+
+/// Adds a kind of document (administrators).
+#[utoipa::path(post, path = "/document-kinds", tag = "documents", request_body = DocumentKindDto,
+    responses((status = 201, body = DocumentKindDto), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_kind(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    ApiJson(body): ApiJson<DocumentKindDto>,
+) -> Result<(StatusCode, Json<DocumentKindDto>), ApiError> {
+    caller.require_admin()?;
+    let t = caller.t;
+    let code = body.code.clone();
+    let kind = body
+        .input(code)
+        .validate()
+        .map_err(|e| ApiError::from_store(t, e.into()))?;
+    state
+        .store()
+        .create_document_kind(&kind)
+        .await
+        .map_err(store_err(t))?;
+    audit(&state, &caller, "create", "document_kind", &kind.code).await;
+    Ok((StatusCode::CREATED, Json(kind.into())))
 }
 
 /// A delegation of signing authority.

@@ -81,7 +81,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(directory::get_employee, directory::update_employee))
         .routes(routes!(directory::search_classifications))
         .routes(routes!(import::import_file))
-        .routes(routes!(documents::list_kinds))
+        .routes(routes!(documents::list_kinds, documents::create_kind))
         .routes(routes!(documents::update_kind))
         .routes(routes!(
             documents::list_delegations,

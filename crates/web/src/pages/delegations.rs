@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::{CookieJar, Form};
 use serasi_domain::authority::DelegationInput;
-use serasi_domain::document::DocumentKind;
+use serasi_domain::document::{DocumentKind, KindInput};
 use serasi_domain::{DelegationId, wib};
 use serasi_store::StoreError;
 use serde::Deserialize;
@@ -276,6 +276,12 @@ struct KindsPage {
     error: Option<(String, String)>,
 }
 
+impl KindsPage {
+    fn is_existing(&self, code: &str) -> bool {
+        self.kinds.iter().any(|k| k.code == code)
+    }
+}
+
 async fn kinds_page(
     state: &AppState,
     me: &PageUser,
@@ -296,12 +302,82 @@ async fn kinds(State(state): State<AppState>, me: PageUser) -> Result<Html<Strin
 
 #[derive(Deserialize)]
 struct KindForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
     name: String,
+    #[serde(default)]
     abbreviation: String,
+    #[serde(default)]
     layout: String,
+    #[serde(default)]
     signer_level: String,
+    #[serde(default)]
     number_template: String,
+    #[serde(default)]
     series_scope: String,
+    /// A checkbox: present when ticked.
+    active: Option<String>,
+}
+
+/// Validates and saves a kind form; `edit` is the code of a changed kind.
+async fn save_kind(
+    state: AppState,
+    me: PageUser,
+    jar: CookieJar,
+    edit: Option<String>,
+    form: KindForm,
+) -> Result<Response, PageError> {
+    me.require_admin()?;
+    let t = me.t();
+    let code = edit.clone().unwrap_or_else(|| form.code.trim().to_owned());
+    let input = KindInput {
+        code: code.clone(),
+        name: form.name,
+        abbreviation: form.abbreviation,
+        layout: form.layout,
+        signer_level: form.signer_level,
+        number_template: form.number_template,
+        series_scope: form.series_scope,
+        active: form.active.is_some(),
+    };
+    let result = match input.validate() {
+        Err(e) => Err(StoreError::from(e)),
+        Ok(kind) => {
+            let saved = match edit {
+                Some(_) => {
+                    state
+                        .store()
+                        .update_document_kind(&kind, wib::today().year())
+                        .await
+                }
+                None => state.store().create_document_kind(&kind).await,
+            };
+            saved.map(|()| kind)
+        }
+    };
+    match result {
+        Ok(kind) => {
+            audit(
+                &state,
+                &me,
+                "document_kind.save",
+                "document_kind",
+                &kind.code,
+                serde_json::json!({ "template": kind.number_template, "active": kind.active }),
+            )
+            .await;
+            Ok((with_flash(jar, "saved"), Redirect::to("/admin/kinds")).into_response())
+        }
+        Err(err) => {
+            let (errors, message) = form_errors(t, err)?;
+            let message = message
+                .or_else(|| errors.into_values().next())
+                .unwrap_or_default();
+            let page = kinds_page(&state, &me, Some((code, message))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
 }
 
 async fn update_kind(
@@ -311,75 +387,22 @@ async fn update_kind(
     Path(code): Path<String>,
     Form(form): Form<KindForm>,
 ) -> Result<Response, PageError> {
-    me.require_admin()?;
-    let t = me.t();
-    let fail = |message: String| (code.clone(), message);
-    let text = |v: &str| v.trim().to_owned();
-    let kind = (|| {
-        let required = |field: &str, v: &str| {
-            if v.trim().is_empty() || v.chars().any(char::is_control) || v.len() > 200 {
-                Err(fail(t.fmt("error-required", &[("field", field)])))
-            } else {
-                Ok(text(v))
-            }
-        };
-        let label = |field: &str, v: &str| {
-            fail(t.fmt("error-draft-value", &[("field", field), ("value", v)]))
-        };
-        Ok::<_, (String, String)>(DocumentKind {
-            code: code.clone(),
-            name: required("name", &form.name)?,
-            abbreviation: required("abbreviation", &form.abbreviation)?,
-            layout: form
-                .layout
-                .parse()
-                .map_err(|()| label("layout", &form.layout))?,
-            signer_level: form
-                .signer_level
-                .parse()
-                .map_err(|()| label("signer_level", &form.signer_level))?,
-            number_template: required("number_template", &form.number_template)?,
-            series_scope: form
-                .series_scope
-                .parse()
-                .map_err(|()| label("series_scope", &form.series_scope))?,
-        })
-    })();
-    let outcome = match kind {
-        Err(e) => Err(e),
-        Ok(kind) => match state
-            .store()
-            .update_document_kind(&kind, wib::today().year())
-            .await
-        {
-            Ok(()) => Ok(kind),
-            Err(err) => Err(fail(form_errors(t, err)?.1.unwrap_or_default())),
-        },
-    };
-    match outcome {
-        Ok(kind) => {
-            audit(
-                &state,
-                &me,
-                "document_kind.update",
-                "document_kind",
-                &kind.code,
-                serde_json::json!({ "template": kind.number_template }),
-            )
-            .await;
-            Ok((with_flash(jar, "saved"), Redirect::to("/admin/kinds")).into_response())
-        }
-        Err(error) => {
-            let page = kinds_page(&state, &me, Some(error)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
-        }
-    }
+    save_kind(state, me, jar, Some(code), form).await
+}
+
+async fn create_kind(
+    State(state): State<AppState>,
+    me: PageUser,
+    jar: CookieJar,
+    Form(form): Form<KindForm>,
+) -> Result<Response, PageError> {
+    save_kind(state, me, jar, None, form).await
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/delegations", get(list).post(create))
         .route("/admin/delegations/{id}/delete", post(delete))
-        .route("/admin/kinds", get(kinds))
+        .route("/admin/kinds", get(kinds).post(create_kind))
         .route("/admin/kinds/{code}", post(update_kind))
 }

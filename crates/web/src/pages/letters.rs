@@ -508,6 +508,12 @@ async fn form_page(
             )
         })
         .collect();
+    let kinds = store
+        .document_kinds()
+        .await?
+        .into_iter()
+        .filter(|k| k.active || k.code == form.kind)
+        .collect();
     Ok(FormPage {
         t,
         c: me.chrome("letters"),
@@ -525,7 +531,7 @@ async fn form_page(
         autosave_url: edit.map(|id| format!("/letters/{id}/autosave")),
         form,
         picks,
-        kinds: store.document_kinds().await?,
+        kinds,
         signers,
         errors,
         form_error,
