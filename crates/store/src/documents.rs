@@ -781,7 +781,7 @@ both_backends! {
     /// `{kind}` token would make their numbers look alike.
     async fn check_abbreviation(conn: &mut Conn, kind: &DocumentKind) -> Result<(), StoreError> {
         let same: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM document_kinds WHERE abbreviation = $1 AND code <> $2",
+            "SELECT COUNT(*) FROM document_kinds WHERE LOWER(abbreviation) = LOWER($1) AND code <> $2",
         )
         .bind(&kind.abbreviation)
         .bind(&kind.code)
@@ -839,7 +839,7 @@ both_backends! {
     ) -> Result<(Placement, Chart), StoreError> {
         let kind = kind(conn, &fields.kind).await?;
         if !kind.active {
-            return Err(DocumentRule::UnknownKind(kind.code).into());
+            return Err(DocumentRule::KindRetired(kind.name).into());
         }
         let known: Option<String> =
             sqlx::query_scalar("SELECT code FROM classifications WHERE code = $1")
@@ -2358,8 +2358,10 @@ both_backends! {
         org: OrganizationId,
     ) -> Result<Vec<CancelledNumber>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT number, document_id, cancelled_at, cancel_reason FROM document_numbers \
-             WHERE organization_id = $1 AND cancelled_at IS NOT NULL ORDER BY cancelled_at DESC",
+            "SELECT n.number, n.document_id, n.cancelled_at, \
+             CASE WHEN d.security IN ('rahasia', 'sangat_rahasia') THEN NULL ELSE n.cancel_reason END \
+             AS cancel_reason FROM document_numbers n JOIN documents d ON d.id = n.document_id \
+             WHERE n.organization_id = $1 AND n.cancelled_at IS NOT NULL ORDER BY n.cancelled_at DESC",
         )
         .bind(org.as_uuid())
         .fetch_all(&mut *conn)

@@ -45,6 +45,8 @@ pub enum Conflict {
 pub enum DocumentRule {
     #[error("unknown document kind {0:?}")]
     UnknownKind(String),
+    #[error("document kind {0:?} is retired")]
+    KindRetired(String),
     #[error("unknown classification code {0:?}")]
     UnknownClassification(String),
     #[error("only the author may do this")]

@@ -207,6 +207,7 @@ pub fn transition_error(t: Tr, err: &TransitionError) -> String {
 pub fn document_rule(t: Tr, rule: &DocumentRule) -> String {
     match rule {
         DocumentRule::UnknownKind(v) => t.fmt("error-unknown-kind", &[("value", v)]),
+        DocumentRule::KindRetired(v) => t.fmt("error-kind-retired", &[("value", v)]),
         DocumentRule::UnknownClassification(v) => {
             t.fmt("error-unknown-classification", &[("value", v)])
         }

@@ -873,6 +873,49 @@ async fn review_findings_hold(store: Store) {
     )
     .await;
     assert_eq!(register.json()[0]["subject"], "", "{}", register.body);
+    // A clerk keeps the registers of their agency, not the regency's.
+    let clerk_employee = send(
+        &office.app,
+        json_request(
+            Method::POST,
+            "/api/v1/employees",
+            &office.admin,
+            &json!({ "identifier": "199005052015031002", "name": "Pengadministrasi Persuratan",
+                     "organization_id": org_id(&office.app, &office.admin, "DISKOMINFO.SEK").await }),
+        ),
+    )
+    .await;
+    let clerk = store
+        .create_user(&NewUser {
+            username: "clerk.kominfo",
+            password: PASSWORD,
+            role: Role::Clerk,
+            employee_id: Some(
+                clerk_employee.json()["id"]
+                    .as_str()
+                    .expect("id")
+                    .parse()
+                    .expect("uuid"),
+            ),
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("clerk");
+    let (_, clerk) = store.create_api_token(clerk.id, "t").await.expect("token");
+    let own = send(
+        &office.app,
+        get(&format!("/api/v1/organizations/{org}/dispatch"), &clerk),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    let regency = org_id(&office.app, &office.admin, "33.22").await;
+    let above = send(
+        &office.app,
+        get(&format!("/api/v1/organizations/{regency}/dispatch"), &clerk),
+    )
+    .await;
+    assert_eq!(above.status, StatusCode::FORBIDDEN);
     // A recipient sees the letter but not its drafting history.
     let revisions = send(
         &office.app,
@@ -1028,6 +1071,15 @@ async fn kinds_are_configurable(store: Store) {
     )
     .await;
     assert_eq!(clash.status, StatusCode::CONFLICT, "{}", clash.body);
+    same_abbreviation["abbreviation"] = json!("nd");
+    let lowercase = post(
+        &office,
+        &office.admin,
+        "/api/v1/document-kinds",
+        &same_abbreviation,
+    )
+    .await;
+    assert_eq!(lowercase.status, StatusCode::CONFLICT, "{}", lowercase.body);
     let by_staff = post(&office, &office.staff, "/api/v1/document-kinds", &new_kind).await;
     assert_eq!(by_staff.status, StatusCode::FORBIDDEN);
     // The new kind can be drafted; a retired kind cannot.

@@ -1237,7 +1237,8 @@ pub async fn counts(
 }
 
 /// Checks whether `user` keeps the registers of `org`: administrators do,
-/// and clerks do for their own organisation and those above it.
+/// and clerks do for their own organisation and those above it up to their
+/// agency, kecamatan or village.
 pub async fn keeps_registers(
     state: &AppState,
     user: &serasi_store::User,
@@ -1254,11 +1255,20 @@ pub async fn keeps_registers(
     let Some(employee) = state.store().employee(employee).await? else {
         return Ok(false);
     };
+    // The walk stops at the clerk's agency, kecamatan or village: a village
+    // clerk keeps the village's registers, not the kecamatan's.
+    use serasi_domain::directory::OrganizationKind as K;
     let orgs = state.store().organizations().await?;
     let mut current = orgs.iter().find(|o| o.id == employee.organization_id);
     while let Some(o) = current {
         if o.id == org {
             return Ok(true);
+        }
+        if matches!(
+            o.kind,
+            K::Agency | K::District | K::Village | K::UrbanVillage | K::Regency
+        ) {
+            break;
         }
         current = o.parent_id.and_then(|p| orgs.iter().find(|x| x.id == p));
     }

@@ -1248,6 +1248,19 @@ async fn act(
             )
                 .into_response())
         }
+        Err(err) if action == "sign" && err.status == StatusCode::CONFLICT => {
+            // A second click on Sign finds the letter signed by the first.
+            let view = state.store().document_for(id, actor, today).await?;
+            if view.signed_by == Some(actor.employee_id) {
+                Ok((
+                    with_flash(jar, "letter-signed"),
+                    Redirect::to(&format!("/letters/{id}")),
+                )
+                    .into_response())
+            } else {
+                action_failed(&state, &me, id, err).await
+            }
+        }
         Err(err) => action_failed(&state, &me, id, err).await,
     }
 }
