@@ -1276,11 +1276,22 @@ both_backends! {
                 Err(e) => last_error = Some(e),
             }
         }
-        Err(match last_error {
-            Some(serasi_domain::authority::AuthorityError::AuthorInChain) => {
-                serasi_domain::authority::AuthorityError::AuthorInChain.into()
-            }
-            _ => DocumentRule::NotYourTurn.into(),
+        if let Some(serasi_domain::authority::AuthorityError::AuthorInChain) = last_error {
+            return Err(serasi_domain::authority::AuthorityError::AuthorInChain.into());
+        }
+        let given: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM document_reviews WHERE document_id = $1 AND actor_id = $2 \
+             AND status = 'initialled' AND reviewed_revision = $3",
+        )
+        .bind(doc.row.id)
+        .bind(actor.as_uuid())
+        .bind(doc.row.revision)
+        .fetch_one(&mut *conn)
+        .await?;
+        Err(if given > 0 {
+            DocumentRule::AlreadyInitialled.into()
+        } else {
+            DocumentRule::NotYourTurn.into()
         })
     }
 

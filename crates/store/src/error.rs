@@ -61,6 +61,8 @@ pub enum DocumentRule {
     ReasonRequired,
     #[error("it is not your turn to initial this document")]
     NotYourTurn,
+    #[error("you already initialled this revision")]
+    AlreadyInitialled,
     #[error("the letter date may not lie in the future")]
     FutureDate,
     #[error("the letter date must lie in this year or the previous one")]

@@ -131,6 +131,9 @@ impl ApiError {
             StoreError::Authority(serasi_domain::authority::AuthorityError::VacantPost(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }
+            StoreError::Rule(DocumentRule::AlreadyInitialled) => {
+                (StatusCode::CONFLICT, "invalid_state")
+            }
             StoreError::Authority(_)
             | StoreError::Rule(DocumentRule::NotAuthor | DocumentRule::NotYourTurn) => {
                 (StatusCode::FORBIDDEN, "no_authority")

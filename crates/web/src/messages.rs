@@ -218,6 +218,7 @@ pub fn document_rule(t: Tr, rule: &DocumentRule) -> String {
         DocumentRule::CommentRequired => t.get("error-comment-required").to_owned(),
         DocumentRule::ReasonRequired => t.get("error-reason-required").to_owned(),
         DocumentRule::NotYourTurn => t.get("error-not-your-turn").to_owned(),
+        DocumentRule::AlreadyInitialled => t.get("error-already-initialled").to_owned(),
         DocumentRule::FutureDate => t.get("error-future-date").to_owned(),
         DocumentRule::DateTooOld => t.get("error-date-too-old").to_owned(),
         DocumentRule::NumberMismatch { number, example } => t.fmt(

@@ -252,6 +252,26 @@ async fn draft_validation_and_conflicts(store: Store) {
     assert_eq!(response.status, StatusCode::FORBIDDEN, "{}", response.body);
     assert_eq!(response.json()["error"], "no_authority");
 
+    // A body that is not the expected JSON gets a message in the caller's
+    // language around the parser's detail.
+    let broken = send(
+        &office.app,
+        json_request(
+            Method::POST,
+            "/api/v1/documents",
+            &office.staff,
+            &json!({ "kind": 5 }),
+        ),
+    )
+    .await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        broken.json()["message"]
+            .as_str()
+            .expect("msg")
+            .starts_with("Isi permintaan")
+    );
+
     // An administrator without an employee record cannot draft.
     let response = post(&office, &office.admin, "/api/v1/documents", &nota(&office)).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -366,6 +386,14 @@ async fn full_workflow_with_return(store: Store) {
     )
     .await;
     assert_eq!(kabid.json()["state"], "in_review", "{}", kabid.body);
+    let twice = post(&office, &office.kabid, &format!("{uri}/initial"), &empty).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    assert!(
+        twice.json()["message"]
+            .as_str()
+            .expect("msg")
+            .contains("sudah memaraf")
+    );
     let no_comment = post(
         &office,
         &office.sekdis,

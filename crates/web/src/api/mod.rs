@@ -191,6 +191,12 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // The parser's own text is English; the message around it follows
+        // the caller's language.
+        let t = request
+            .extensions()
+            .get::<crate::auth::Viewer>()
+            .map(crate::auth::Viewer::tr);
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => {
@@ -200,7 +206,12 @@ where
                 } else {
                     "bad_request"
                 };
-                Err(ApiError::new(status, code, rejection.body_text()))
+                let detail = rejection.body_text();
+                let message = match t {
+                    Some(t) => t.fmt("error-json", &[("detail", &detail)]),
+                    None => detail,
+                };
+                Err(ApiError::new(status, code, message))
             }
         }
     }
