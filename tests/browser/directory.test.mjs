@@ -21,7 +21,6 @@ import { chromium } from 'playwright-core';
 import {
   ACTION_TIMEOUT_MS,
   SERVER_READY_TIMEOUT_MS,
-  STEP_TIMEOUT_MS,
   assertEventually,
   chromiumArgs,
   chromiumPath,
@@ -30,6 +29,7 @@ import {
   headingText,
   serverBin,
   startServer,
+  stepper,
   stopServer,
   visibleText,
   waitUntilReady,
@@ -47,8 +47,6 @@ describe('directory in the browser', { timeout: 5 * 60_000 }, () => {
   let browser;
   let page;
   let credentials;
-  let failedStep = null;
-  let screenshotPath = null;
 
   // Last resort for a test process that ends without running `after`.
   process.on('exit', () => {
@@ -87,7 +85,7 @@ describe('directory in the browser', { timeout: 5 * 60_000 }, () => {
       page = await context.newPage();
       page.setDefaultTimeout(ACTION_TIMEOUT_MS);
     } catch (error) {
-      failedStep = 'start the server and the browser';
+      run.failedStep = 'start the server and the browser';
       throw error;
     }
   }, { timeout: SERVER_READY_TIMEOUT_MS + 2 * ACTION_TIMEOUT_MS });
@@ -103,7 +101,7 @@ describe('directory in the browser', { timeout: 5 * 60_000 }, () => {
     if (!tempDir) {
       return;
     }
-    if (failedStep === null) {
+    if (run.failedStep === null) {
       await rm(tempDir, { recursive: true, force: true });
       return;
     }
@@ -111,37 +109,21 @@ describe('directory in the browser', { timeout: 5 * 60_000 }, () => {
       await writeFile(path.join(tempDir, 'server-stdout.log'), server.stdout);
       await writeFile(path.join(tempDir, 'server-stderr.log'), server.stderr);
     }
-    const files = screenshotPath
+    const files = run.screenshotPath
       ? 'server-stdout.log, server-stderr.log and failure.png'
       : 'server-stdout.log and server-stderr.log';
-    console.error(`"${failedStep}" failed: ${files} are in ${tempDir}`);
+    console.error(`"${run.failedStep}" failed: ${files} are in ${tempDir}`);
   });
 
   // Declares one step of the walk-through. A step runs only if every earlier
   // step passed, because each one starts on the page where the last one ended.
-  function step(name, body) {
-    it(name, { timeout: STEP_TIMEOUT_MS }, async (t) => {
-      if (failedStep !== null) {
-        t.skip(`skipped because "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await body();
-      } catch (error) {
-        failedStep = name;
-        if (page) {
-          const target = path.join(tempDir, 'failure.png');
-          try {
-            await page.screenshot({ path: target, fullPage: true });
-            screenshotPath = target;
-          } catch (screenshotError) {
-            console.error(`taking the failure screenshot failed: ${screenshotError.message}`);
-          }
-        }
-        throw error;
-      }
-    });
-  }
+  const run = {
+    failedStep: null,
+    screenshotPath: null,
+    page: () => page,
+    dir: () => tempDir,
+  };
+  const step = stepper(it, run);
 
   step('admin signs in with the one-time password', async () => {
     assert.equal(credentials.username, 'admin', 'the first start prints the admin username');

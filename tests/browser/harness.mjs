@@ -210,3 +210,34 @@ export async function runDemo({ dataDir, workDir }) {
   assert.ok(match, `serasi demo printed no password: ${stdout}`);
   return match[1];
 }
+
+// Returns a function that declares one step of a walk-through with `it`.
+// A step runs only if every earlier step passed, because each one starts
+// where the last one ended. After a failure, `run` records the step's name
+// and saves a screenshot of `run.page()` into `run.dir()`.
+export function stepper(it, run) {
+  return function step(name, body) {
+    it(name, { timeout: STEP_TIMEOUT_MS }, async (t) => {
+      if (run.failedStep !== null) {
+        t.skip(`skipped because "${run.failedStep}" failed`);
+        return;
+      }
+      try {
+        await body();
+      } catch (error) {
+        run.failedStep = name;
+        const page = run.page();
+        if (page) {
+          const target = path.join(run.dir(), 'failure.png');
+          try {
+            await page.screenshot({ path: target, fullPage: true });
+            run.screenshotPath = target;
+          } catch (screenshotError) {
+            console.error(`taking the failure screenshot failed: ${screenshotError.message}`);
+          }
+        }
+        throw error;
+      }
+    });
+  };
+}

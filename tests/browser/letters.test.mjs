@@ -5,7 +5,7 @@
 // nota dinas to the head of Dinas Kesehatan with one copy and one
 // coordination initial; the Kepala Bidang and the Sekretaris Dinas initial
 // it, the Kepala Dinas signs it with his password, the addressee finds it
-// unread in the inbox and opens it, and the author sees it read. Each
+// unread in the inbox and opens it, and the author finds it marked read. Each
 // person works in a browser context of their own. After a failed step the
 // later steps are skipped, a screenshot and the server output are saved,
 // and the temporary folder is kept and its path printed.
@@ -20,7 +20,6 @@ import { chromium } from 'playwright-core';
 import {
   ACTION_TIMEOUT_MS,
   SERVER_READY_TIMEOUT_MS,
-  STEP_TIMEOUT_MS,
   assertEventually,
   chromiumArgs,
   chromiumPath,
@@ -30,6 +29,7 @@ import {
   runDemo,
   serverBin,
   startServer,
+  stepper,
   stopServer,
   visibleText,
   waitUntilReady,
@@ -43,8 +43,6 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
   let baseUrl;
   let browser;
   let password;
-  let failedStep = null;
-  let screenshotPath = null;
   // One page per demo login, each in its own browser context.
   const pages = new Map();
   let current = null;
@@ -74,7 +72,7 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
       password = await runDemo({ dataDir, workDir: tempDir });
       browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
     } catch (error) {
-      failedStep = 'start the server, fill the demo data and start the browser';
+      run.failedStep = 'start the server, fill the demo data and start the browser';
       throw error;
     }
   }, { timeout: 2 * SERVER_READY_TIMEOUT_MS + ACTION_TIMEOUT_MS });
@@ -90,7 +88,7 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
     if (!tempDir) {
       return;
     }
-    if (failedStep === null) {
+    if (run.failedStep === null) {
       await rm(tempDir, { recursive: true, force: true });
       return;
     }
@@ -98,35 +96,19 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
       await writeFile(path.join(tempDir, 'server-stdout.log'), server.stdout);
       await writeFile(path.join(tempDir, 'server-stderr.log'), server.stderr);
     }
-    const files = screenshotPath
+    const files = run.screenshotPath
       ? 'server-stdout.log, server-stderr.log and failure.png'
       : 'server-stdout.log and server-stderr.log';
-    console.error(`"${failedStep}" failed: ${files} are in ${tempDir}`);
+    console.error(`"${run.failedStep}" failed: ${files} are in ${tempDir}`);
   });
 
-  function step(name, body) {
-    it(name, { timeout: STEP_TIMEOUT_MS }, async (t) => {
-      if (failedStep !== null) {
-        t.skip(`skipped because "${failedStep}" failed`);
-        return;
-      }
-      try {
-        await body();
-      } catch (error) {
-        failedStep = name;
-        if (current) {
-          const target = path.join(tempDir, 'failure.png');
-          try {
-            await current.screenshot({ path: target, fullPage: true });
-            screenshotPath = target;
-          } catch (screenshotError) {
-            console.error(`taking the failure screenshot failed: ${screenshotError.message}`);
-          }
-        }
-        throw error;
-      }
-    });
-  }
+  const run = {
+    failedStep: null,
+    screenshotPath: null,
+    page: () => current,
+    dir: () => tempDir,
+  };
+  const step = stepper(it, run);
 
   // Returns the page of `username`, signing in on first use.
   async function as(username) {
@@ -248,7 +230,7 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
     assert.match(await visibleText(page), /rawat inap/, 'the letter body is shown');
   });
 
-  step('author sees it read', async () => {
+  step('author finds it marked read', async () => {
     const page = await as('demo.staf.aptika');
     await page.goto(`${baseUrl}${letterPath}`);
     const addressee = page.locator('tr.delivery', { hasText: 'Kepala Dinas Kesehatan' });

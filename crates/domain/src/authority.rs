@@ -1,4 +1,4 @@
-//! Who may initial and sign a document: the position tree, delegations
+//! Authority to initial and sign a document: the position tree, delegations
 //! (*a.n.*, *u.b.*, *Plt.*, *Plh.*) and the signature block they print.
 //!
 //! A kind of document is signed under the authority of a head position
@@ -327,7 +327,7 @@ impl Chart {
     pub fn required_signer(&self, org: OrganizationId, level: SignerLevel) -> Option<PositionId> {
         let mut current = self.orgs.get(&org);
         while let Some(o) = current {
-            let wanted = match level {
+            let matches_level = match level {
                 SignerLevel::Regent => o.kind == OrganizationKind::Regency,
                 SignerLevel::AgencyHead => matches!(
                     o.kind,
@@ -338,7 +338,7 @@ impl Chart {
                 ),
                 SignerLevel::UnitHead => true,
             };
-            if wanted && let Some(head) = self.head_of(o.id) {
+            if matches_level && let Some(head) = self.head_of(o.id) {
                 return Some(head);
             }
             current = o.parent_id.and_then(|p| self.orgs.get(&p));
@@ -527,8 +527,8 @@ impl Chart {
         Ok(())
     }
 
-    /// Checks that someone holds or acts for each of `posts` on `day`, so a
-    /// submitted draft cannot wait for a post nobody fills.
+    /// Checks that each of `posts` has a holder or an acting official on
+    /// `day`, so a submitted draft never waits for an empty post.
     pub fn check_staffed(&self, posts: &[PositionId], day: Date) -> Result<(), AuthorityError> {
         match posts.iter().find(|p| self.actors(**p, day).is_empty()) {
             Some(vacant) => Err(AuthorityError::VacantPost(self.name(*vacant))),
@@ -568,7 +568,7 @@ impl Chart {
         self.acts_as(person, position, day)
     }
 
-    /// The heading lines of the signature block, for example
+    /// Returns the heading lines of the signature block, for example
     /// `a.n. Kepala Dinas`, `Sekretaris`, `u.b.`, `Plh. Kepala Bidang,`.
     pub fn signature_block(
         &self,
@@ -822,7 +822,7 @@ mod tests {
 
     #[test]
     fn author_as_delegate_of_signer_rejected() {
-        // The author stands in (Plh.) for the Kepala Dinas: still no signing.
+        // The author is Plh. of the Kepala Dinas and still may not sign.
         let f = fixture(|f| {
             vec![delegation(
                 DelegationKind::StandIn,
@@ -893,7 +893,7 @@ mod tests {
                 "Kepala Subbagian Umum,"
             ]
         );
-        // Someone who holds neither post cannot sign even with the route.
+        // A person in neither post cannot sign, even when the route exists.
         assert_eq!(
             f.chart
                 .check_signer(f.people["other"], f.people["staff"], f.kadis, f.sekdis, DAY),

@@ -271,7 +271,7 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
 }
 
 /// Looks up the employee and position of a demo person by login name.
-async fn who(store: &Store, username: &str) -> anyhow::Result<(EmployeeId, PositionId)> {
+async fn demo_person(store: &Store, username: &str) -> anyhow::Result<(EmployeeId, PositionId)> {
     let person = STAFF
         .iter()
         .find(|p| p.username == username)
@@ -429,11 +429,11 @@ async fn letters(store: &Store) -> anyhow::Result<usize> {
     }
     let today = serasi_domain::wib::today();
     for letter in &LETTERS {
-        let (author, _) = who(store, letter.author).await?;
+        let (author, _) = demo_person(store, letter.author).await?;
         let mut addressees = Vec::new();
         for name in letter.to {
             addressees.push(Recipient::Position {
-                position_id: who(store, name).await?.1,
+                position_id: demo_person(store, name).await?.1,
             });
         }
         for (name, address) in letter.external {
@@ -445,12 +445,12 @@ async fn letters(store: &Store) -> anyhow::Result<usize> {
         let mut copies = Vec::new();
         for name in letter.copies {
             copies.push(Recipient::Position {
-                position_id: who(store, name).await?.1,
+                position_id: demo_person(store, name).await?.1,
             });
         }
         let mut coordinators = Vec::new();
         for name in letter.coordinators {
-            coordinators.push(who(store, name).await?.1);
+            coordinators.push(demo_person(store, name).await?.1);
         }
         let kind = store.document_kind(letter.kind).await?;
         let fields = DraftInput {

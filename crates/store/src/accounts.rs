@@ -643,8 +643,8 @@ impl Store {
     }
 
     /// Returns the user owning a bearer token, if it is live. The token's
-    /// last use is recorded at most once a minute, so API requests do not
-    /// queue for the database writer.
+    /// last use is written only when the stored one is over a minute old,
+    /// so most API requests only read.
     pub async fn user_by_api_token(&self, token: &str) -> Result<Option<User>, StoreError> {
         let hash = sha256_hex(token);
         let found = rd!(self, |conn, q| q::token_user(conn, &hash).await)?;

@@ -745,7 +745,7 @@ both_backends! {
         // A series that changes scope would restart its serials and repeat
         // numbers already given this year.
         if old.series_scope != kind.series_scope {
-            let given: i64 = sqlx::query_scalar(
+            let numbered: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM document_numbers n JOIN documents d ON d.id = n.document_id \
                  WHERE d.kind = $1 AND n.year >= $2",
             )
@@ -753,7 +753,7 @@ both_backends! {
             .bind(i64::from(year))
             .fetch_one(&mut *conn)
             .await?;
-            if given > 0 {
+            if numbered > 0 {
                 return Err(DocumentRule::ScopeInUse.into());
             }
         }
@@ -1187,17 +1187,17 @@ both_backends! {
         posts.push(placement.signer);
         chart.check_staffed(&posts, day)?;
         // The chain is rebuilt from the draft, which the author may have
-        // changed. Initials given to the current revision stand, and every
+        // changed. Initials on the current revision remain, and every
         // other reviewer has not seen the change and initials again.
         #[derive(sqlx::FromRow)]
-        struct Given {
+        struct KeptInitial {
             position_id: Uuid,
             coordination: bool,
             actor_id: Option<Uuid>,
             acting: Option<String>,
             acted_at: Option<i64>,
         }
-        let given: Vec<Given> = sqlx::query_as(
+        let initialled: Vec<KeptInitial> = sqlx::query_as(
             "SELECT position_id, coordination, actor_id, acting, acted_at FROM document_reviews \
              WHERE document_id = $1 AND status = 'initialled' AND reviewed_revision = $2",
         )
@@ -1212,7 +1212,7 @@ both_backends! {
         let chain = placement.reviewers.iter().map(|p| (p, false));
         let coordination = doc.fields.coordinators.iter().map(|p| (p, true));
         for (seq, (position, coordination)) in chain.chain(coordination).enumerate() {
-            let kept = given
+            let kept = initialled
                 .iter()
                 .find(|g| g.position_id == position.as_uuid() && g.coordination == coordination);
             sqlx::query(
@@ -1279,7 +1279,7 @@ both_backends! {
         if let Some(serasi_domain::authority::AuthorityError::AuthorInChain) = last_error {
             return Err(serasi_domain::authority::AuthorityError::AuthorInChain.into());
         }
-        let given: i64 = sqlx::query_scalar(
+        let already: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM document_reviews WHERE document_id = $1 AND actor_id = $2 \
              AND status = 'initialled' AND reviewed_revision = $3",
         )
@@ -1288,11 +1288,36 @@ both_backends! {
         .bind(doc.row.revision)
         .fetch_one(&mut *conn)
         .await?;
-        Err(if given > 0 {
+        Err(if already > 0 {
             DocumentRule::AlreadyInitialled.into()
         } else {
             DocumentRule::NotYourTurn.into()
         })
+    }
+
+    /// Records a reviewer's initial or return on their place in the chain.
+    async fn record_review(
+        conn: &mut Conn,
+        doc: &Doc,
+        seq: i64,
+        status: &str,
+        actor: EmployeeId,
+        acting: Option<DelegationKind>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE document_reviews SET status = $3, reviewed_revision = $4, \
+             actor_id = $5, acting = $6, acted_at = $7 WHERE document_id = $1 AND seq = $2",
+        )
+        .bind(doc.row.id)
+        .bind(seq)
+        .bind(status)
+        .bind(doc.row.revision)
+        .bind(actor.as_uuid())
+        .bind(acting.map(|a| a.as_str()))
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn initial(
@@ -1309,18 +1334,7 @@ both_backends! {
         }
         let chart = chart_for_doc(conn, &doc).await?;
         let (row, acting) = my_review(conn, &doc, actor, &chart, day).await?;
-        sqlx::query(
-            "UPDATE document_reviews SET status = 'initialled', reviewed_revision = $3, \
-             actor_id = $4, acting = $5, acted_at = $6 WHERE document_id = $1 AND seq = $2",
-        )
-        .bind(id.as_uuid())
-        .bind(row.seq)
-        .bind(doc.row.revision)
-        .bind(actor.as_uuid())
-        .bind(acting.map(|a| a.as_str()))
-        .bind(now_ms())
-        .execute(&mut *conn)
-        .await?;
+        record_review(conn, &doc, row.seq, "initialled", actor, acting).await?;
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM document_reviews WHERE document_id = $1 AND status = 'pending'",
         )
@@ -1351,18 +1365,7 @@ both_backends! {
             chart.acts_as(actor, doc.signer(), day)?;
         } else {
             let (row, acting) = my_review(conn, &doc, actor, &chart, day).await?;
-            sqlx::query(
-                "UPDATE document_reviews SET status = 'returned', reviewed_revision = $3, \
-                 actor_id = $4, acting = $5, acted_at = $6 WHERE document_id = $1 AND seq = $2",
-            )
-            .bind(id.as_uuid())
-            .bind(row.seq)
-            .bind(doc.row.revision)
-            .bind(actor.as_uuid())
-            .bind(acting.map(|a| a.as_str()))
-            .bind(now_ms())
-            .execute(&mut *conn)
-            .await?;
+            record_review(conn, &doc, row.seq, "returned", actor, acting).await?;
         }
         set_state(conn, id, state).await?;
         add_event(conn, id, Some(actor), "return", doc.row.revision, Some(comment)).await?;
@@ -1416,7 +1419,7 @@ both_backends! {
     }
 
     /// Creates the series counter when missing and locks it for the rest
-    /// of the transaction; returns the last serial given and the latest
+    /// of the transaction. Returns the last serial given and the latest
     /// letter date numbered.
     async fn lock_counter(
         conn: &mut Conn,

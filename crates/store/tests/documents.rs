@@ -383,8 +383,8 @@ async fn sign_typed(office: &Office, number: String) -> Result<String, StoreErro
 async fn typed_number_checked_against_series(store: Store) {
     let office = office(store).await;
     let a = ready(&office).await;
-    let taken = sign_on(&office, a, DAY, None).await;
-    match sign_typed(&office, taken.clone()).await {
+    let first_number = sign_on(&office, a, DAY, None).await;
+    match sign_typed(&office, first_number.clone()).await {
         Err(StoreError::Conflict(Conflict::NumberTaken { document_id, .. })) => {
             assert_eq!(document_id, a.to_string());
         }
@@ -394,19 +394,19 @@ async fn typed_number_checked_against_series(store: Store) {
         sign_typed(&office, "999/1/X/2026".into()).await,
         Err(StoreError::Rule(DocumentRule::NumberMismatch { .. }))
     ));
-    let skipping = taken.replace("/001/", "/005/");
+    let skipping = first_number.replace("/001/", "/005/");
     assert!(matches!(
         sign_typed(&office, skipping).await,
         Err(StoreError::Conflict(Conflict::NumberWouldSkip { .. }))
     ));
-    let next = taken.replace("/001/", "/002/");
+    let next = first_number.replace("/001/", "/002/");
     assert_eq!(
         sign_typed(&office, next.clone())
             .await
             .expect("next number"),
         next
     );
-    let insert = taken.replace("/001/", "/001.1/");
+    let insert = first_number.replace("/001/", "/001.1/");
     assert_eq!(
         sign_typed(&office, insert.clone()).await.expect("insert"),
         insert

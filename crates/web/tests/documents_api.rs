@@ -630,15 +630,15 @@ async fn sign_rejections_and_double_click(store: Store) {
         &json!({}),
     )
     .await;
-    let taken = post(
+    let conflict = post(
         &office,
         &office.kadis,
         &format!("/api/v1/documents/{other}/sign"),
         &json!({ "password": PASSWORD, "manual_number": number }),
     )
     .await;
-    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
-    assert_eq!(taken.json()["link"], json!(format!("/letters/{id}")));
+    assert_eq!(conflict.status, StatusCode::CONFLICT, "{}", conflict.body);
+    assert_eq!(conflict.json()["link"], json!(format!("/letters/{id}")));
     let filters = send(
         &office.app,
         get(
@@ -705,10 +705,15 @@ async fn delegations_over_api(store: Store) {
     let mut by_sekdis = nota(&office);
     by_sekdis["signer_position_id"] = json!(office.positions["sekdis"]);
     by_sekdis["coordinators"] = json!([]);
-    let refused = post(&office, &office.staff, "/api/v1/documents", &by_sekdis).await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let rejected_draft = post(&office, &office.staff, "/api/v1/documents", &by_sekdis).await;
+    assert_eq!(
+        rejected_draft.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        rejected_draft.body
+    );
     assert!(
-        refused.json()["message"]
+        rejected_draft.json()["message"]
             .as_str()
             .expect("msg")
             .contains("800/3/2026")
@@ -944,7 +949,7 @@ async fn review_findings_hold(store: Store) {
     )
     .await;
     assert_eq!(above.status, StatusCode::FORBIDDEN);
-    // A recipient sees the letter but not its drafting history.
+    // A recipient reads the letter but not its drafting history.
     let revisions = send(
         &office.app,
         get(&format!("{uri}/revisions"), &office.dinkes),
@@ -1127,11 +1132,11 @@ async fn kinds_are_configurable(store: Store) {
     )
     .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
-    let refused = post(&office, &office.staff, "/api/v1/documents", &izin).await;
+    let rejected_draft = post(&office, &office.staff, "/api/v1/documents", &izin).await;
     assert_eq!(
-        refused.status,
+        rejected_draft.status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "{}",
-        refused.body
+        rejected_draft.body
     );
 }

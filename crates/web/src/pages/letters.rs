@@ -878,9 +878,9 @@ async fn code_options(
 }
 
 struct EventRow {
-    when: String,
-    who: String,
-    what: String,
+    at: String,
+    actor: String,
+    action: String,
     comment: String,
 }
 
@@ -966,9 +966,9 @@ async fn letter_page(
     let events = events
         .into_iter()
         .map(|e| EventRow {
-            when: t.datetime(e.at),
-            who: e.actor_name.unwrap_or_default(),
-            what: t.get(&format!("event-{}", e.action)).to_owned(),
+            at: t.datetime(e.at),
+            actor: e.actor_name.unwrap_or_default(),
+            action: t.get(&format!("event-{}", e.action)).to_owned(),
             comment: e.comment.unwrap_or_default(),
         })
         .collect();
