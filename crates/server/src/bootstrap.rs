@@ -84,6 +84,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(backend = store.backend().as_str(), "database ready");
     load_reference(&store).await?;
     create_first_admin(&store).await?;
+    if config.signer == "local" {
+        let name = serasi_web::signing::installation_name(&store).await?;
+        let (ca, created) = serasi_web::signing::ensure_ca(&store, &config.ca_dir(), &name).await?;
+        if created {
+            tracing::info!(dir = %config.ca_dir().display(), "created the certificate authority");
+        } else if !ca.has_key() {
+            tracing::warn!(
+                dir = %config.ca_dir().display(),
+                "the CA private key is not on this server; new signers cannot get certificates here"
+            );
+        }
+    }
 
     let web = WebConfig {
         session_lifetime: std::time::Duration::from_secs(config.session_hours * 3600),
@@ -95,6 +107,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             .filter(|u| !u.is_empty())
             .into_iter()
             .collect(),
+        signing: config.signing(),
         ..WebConfig::default()
     };
     let app = serasi_web::router(AppState::new(store.clone(), web));

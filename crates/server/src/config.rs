@@ -33,6 +33,22 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (for the login
     /// throttle); turn on only behind a reverse proxy that sets it.
     pub trust_forwarded_for: bool,
+    /// Who signs letters: `local` (the installation's own certificate
+    /// authority) or `bsre` (BSrE's signing service).
+    pub signer: String,
+    /// Folder of the root certificate and its private key; empty means
+    /// `ca` inside `data_dir`. Servers sharing a database share this folder.
+    pub ca_dir: PathBuf,
+    /// Base URL of the BSrE eSign API, such as `https://esign.example.go.id`.
+    pub bsre_url: String,
+    /// HTTP Basic user name for the BSrE API.
+    pub bsre_username: String,
+    /// HTTP Basic password for the BSrE API; masked by `serasi config`.
+    pub bsre_password: String,
+    /// Seconds to wait for one BSrE answer.
+    pub bsre_timeout_secs: u64,
+    /// Attempts per BSrE call when it times out or cannot connect.
+    pub bsre_attempts: u32,
 }
 
 impl Default for Config {
@@ -48,6 +64,13 @@ impl Default for Config {
             secure_cookies: false,
             max_upload_mb: 10,
             trust_forwarded_for: false,
+            signer: "local".into(),
+            ca_dir: PathBuf::new(),
+            bsre_url: String::new(),
+            bsre_username: String::new(),
+            bsre_password: String::new(),
+            bsre_timeout_secs: 30,
+            bsre_attempts: 3,
         }
     }
 }
@@ -119,6 +142,32 @@ impl Config {
         if let Some(v) = get("SERASI_TRUST_FORWARDED_FOR") {
             self.trust_forwarded_for = parse_bool("SERASI_TRUST_FORWARDED_FOR", &v)?;
         }
+        if let Some(v) = get("SERASI_SIGNER") {
+            self.signer = v.trim().to_owned();
+        }
+        if let Some(v) = get("SERASI_CA_DIR") {
+            self.ca_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("SERASI_BSRE_URL") {
+            self.bsre_url = v;
+        }
+        if let Some(v) = get("SERASI_BSRE_USERNAME") {
+            self.bsre_username = v;
+        }
+        if let Some(v) = get("SERASI_BSRE_PASSWORD") {
+            self.bsre_password = v;
+        }
+        if let Some(v) = get("SERASI_BSRE_TIMEOUT_SECS") {
+            self.bsre_timeout_secs = v.trim().parse().with_context(|| {
+                format!("SERASI_BSRE_TIMEOUT_SECS={v:?} is not a whole number of seconds")
+            })?;
+        }
+        if let Some(v) = get("SERASI_BSRE_ATTEMPTS") {
+            self.bsre_attempts = v
+                .trim()
+                .parse()
+                .with_context(|| format!("SERASI_BSRE_ATTEMPTS={v:?} is not a whole number"))?;
+        }
         if let Some(v) = get("SERASI_MAX_UPLOAD_MB") {
             self.max_upload_mb = v.trim().parse().with_context(|| {
                 format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes")
@@ -146,6 +195,28 @@ impl Config {
                 self.max_upload_mb
             );
         }
+        match self.signer.as_str() {
+            "local" => {}
+            "bsre" => {
+                if !(self.bsre_url.starts_with("https://") || self.bsre_url.starts_with("http://"))
+                {
+                    bail!("signer is bsre, so bsre_url must be an http:// or https:// address");
+                }
+                if self.bsre_timeout_secs == 0 || self.bsre_timeout_secs > 300 {
+                    bail!(
+                        "bsre_timeout_secs {} is out of range; use 1 to 300",
+                        self.bsre_timeout_secs
+                    );
+                }
+                if self.bsre_attempts == 0 || self.bsre_attempts > 10 {
+                    bail!(
+                        "bsre_attempts {} is out of range; use 1 to 10",
+                        self.bsre_attempts
+                    );
+                }
+            }
+            other => bail!("signer {other:?} is invalid; use local or bsre"),
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -165,6 +236,46 @@ impl Config {
         Ok(())
     }
 
+    /// The CA folder, defaulting to `ca` inside the data folder.
+    pub fn ca_dir(&self) -> PathBuf {
+        if self.ca_dir.as_os_str().is_empty() {
+            self.data_dir.join("ca")
+        } else {
+            self.ca_dir.clone()
+        }
+    }
+
+    /// The origin printed in QR codes: the public URL, or the listen
+    /// address when none is set.
+    pub fn public_origin(&self) -> String {
+        let url = self.public_url.trim().trim_end_matches('/');
+        if url.is_empty() {
+            format!("http://{}", self.bind)
+        } else {
+            url.to_owned()
+        }
+    }
+
+    /// Signing settings for the web application.
+    pub fn signing(&self) -> serasi_web::signing::SigningConfig {
+        let signer = if self.signer == "bsre" {
+            serasi_web::signing::SignerChoice::Bsre(serasi_pdf::bsre::BsreConfig {
+                base_url: self.bsre_url.trim().trim_end_matches('/').to_owned(),
+                username: self.bsre_username.clone(),
+                password: self.bsre_password.clone(),
+                timeout: std::time::Duration::from_secs(self.bsre_timeout_secs),
+                attempts: self.bsre_attempts,
+            })
+        } else {
+            serasi_web::signing::SignerChoice::Local
+        };
+        serasi_web::signing::SigningConfig {
+            signer,
+            ca_dir: self.ca_dir(),
+            public_url: self.public_origin(),
+        }
+    }
+
     /// Returns the database URL, defaulting to SQLite inside the data folder.
     pub fn database_url(&self) -> String {
         if self.database_url.trim().is_empty() {
@@ -178,6 +289,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
         let mut masked = self.clone();
         masked.database_url = mask_url_password(&self.database_url());
+        if !masked.bsre_password.is_empty() {
+            masked.bsre_password = "***".into();
+        }
         Ok(toml::to_string_pretty(&masked)?)
     }
 }

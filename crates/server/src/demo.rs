@@ -6,8 +6,12 @@ use anyhow::Context;
 use serasi_domain::directory::{EmployeeInput, PositionFields};
 use serasi_domain::document::{DraftInput, Recipient};
 use serasi_domain::user::Role;
-use serasi_domain::{EmployeeId, PositionId};
+use serasi_domain::{DocumentId, EmployeeId, PositionId};
 use serasi_store::{NewUser, PasswordChange, SignRequest, Store};
+use serasi_web::i18n::{Locale, Tr};
+use serasi_web::{AppState, WebConfig};
+
+use crate::config::Config;
 
 /// One fictional person: where they work, the post they hold, who that
 /// post reports to (by post name) and their login.
@@ -224,7 +228,7 @@ async fn ensure_person(store: &Store, p: &DemoPerson) -> anyhow::Result<serasi_d
 
 /// Creates the demo staff (once) and gives every demo account a fresh
 /// password, printed as a table of logins.
-pub async fn fill(store: &Store) -> anyhow::Result<()> {
+pub async fn fill(store: &Store, config: &Config) -> anyhow::Result<()> {
     let password = serasi_web::api::one_time_password();
     let admin_name = "demo.admin";
     let mut logins = Vec::new();
@@ -253,7 +257,20 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
             }
         }
     }
-    let letters = letters(store).await?;
+    let signing = Signing {
+        state: AppState::new(
+            store.clone(),
+            WebConfig {
+                files_dir: config.data_dir.join("files"),
+                signing: config.signing(),
+                ..WebConfig::default()
+            },
+        ),
+        password: password.clone(),
+    };
+    let added = letters(store, &signing).await?;
+    let letters = if added.is_some() { LETTERS.len() } else { 0 };
+    let signed = added.unwrap_or_default();
     println!("Demo staff (fictional, marked as demo data). Every demo account uses the password:");
     println!("  {password}");
     println!();
@@ -267,7 +284,24 @@ pub async fn fill(store: &Store) -> anyhow::Result<()> {
             "Added {letters} demo letters: drafts, under review, returned, waiting for a signature, signed and read."
         );
     }
+    if !signed.is_empty() {
+        let origin = config.public_origin();
+        println!();
+        println!("Signed demo letters (PDF for logged-in participants; check page for anyone):");
+        for (number, id, code) in &signed {
+            println!("  {number}");
+            println!("    PDF:   {origin}/letters/{id}/pdf");
+            println!("    check: {origin}/v/{code}");
+        }
+        println!("Or write one to a file: serasi export-pdf <document id> --out letter.pdf");
+    }
     Ok(())
+}
+
+/// What the demo needs to sign letters the way the web application does.
+struct Signing {
+    state: AppState,
+    password: String,
 }
 
 /// Looks up the employee and position of a demo person by login name.
@@ -422,10 +456,15 @@ const LETTERS: [DemoLetter; 8] = [
     },
 ];
 
-/// Creates the demo letters once; returns how many were added.
-async fn letters(store: &Store) -> anyhow::Result<usize> {
+/// Creates the demo letters once; returns the number, id and check code
+/// of each letter it signed, or `None` when the letters existed already.
+async fn letters(
+    store: &Store,
+    signing: &Signing,
+) -> anyhow::Result<Option<Vec<(String, DocumentId, String)>>> {
+    let mut signed = Vec::new();
     if store.count_demo_documents().await? > 0 {
-        return Ok(0);
+        return Ok(None);
     }
     let today = serasi_domain::wib::today();
     for letter in &LETTERS {
@@ -515,9 +554,31 @@ async fn letters(store: &Store) -> anyhow::Result<usize> {
             continue;
         }
         let signer = holder(view.signer_position_id).await?;
-        store
-            .sign_document(id, signer, &SignRequest::default(), today)
-            .await?;
+        let user = store
+            .user_of_employee(signer)
+            .await?
+            .context("demo signer has no account")?;
+        let actor = serasi_store::Actor {
+            employee_id: signer,
+            is_admin: false,
+            is_clerk: false,
+        };
+        let (number, code) = serasi_web::signing::sign_document(
+            &signing.state,
+            Tr::new(Locale::En),
+            &user,
+            actor,
+            "demo",
+            id,
+            &SignRequest::default(),
+            serasi_web::signing::Confirmation {
+                password: Some(&signing.password),
+                totp: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("signing demo letter {:?}: {}", letter.subject, e.message))?;
+        signed.push((number, id, code));
         if letter.stage == Stage::Read {
             for delivery in store.document_deliveries(id).await? {
                 if let Some(reader) = delivery.employee_id {
@@ -526,5 +587,5 @@ async fn letters(store: &Store) -> anyhow::Result<usize> {
             }
         }
     }
-    Ok(LETTERS.len())
+    Ok(Some(signed))
 }

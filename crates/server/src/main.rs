@@ -7,6 +7,7 @@
 mod bootstrap;
 mod config;
 mod demo;
+mod pdfcli;
 
 use std::path::PathBuf;
 
@@ -43,6 +44,13 @@ Settings (environment variables override the --config file):
   SERASI_SECURE_COOKIES      mark cookies Secure (behind HTTPS) [false]
   SERASI_MAX_UPLOAD_MB       largest request body in MB [10]
   SERASI_TRUST_FORWARDED_FOR take client addresses from X-Forwarded-For [false]
+  SERASI_SIGNER              who signs PDFs: local (own CA) or bsre [local]
+  SERASI_CA_DIR              folder of the root certificate and key [DATA_DIR/ca]
+  SERASI_BSRE_URL            BSrE eSign API base URL (signer = bsre)
+  SERASI_BSRE_USERNAME       BSrE API user (HTTP Basic)
+  SERASI_BSRE_PASSWORD       BSrE API password (HTTP Basic)
+  SERASI_BSRE_TIMEOUT_SECS   seconds per BSrE answer [30]
+  SERASI_BSRE_ATTEMPTS       attempts per BSrE call on timeouts [3]
 Run `serasi config` to see the effective settings.";
 
 #[derive(Subcommand)]
@@ -62,6 +70,29 @@ enum Command {
     Config,
     /// Fill the office with fictional demo staff and print their logins.
     Demo,
+    /// Manage the installation's certificate authority.
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Check a signed PDF offline: exits 0 only for a genuine, unchanged
+    /// document of this installation.
+    Verify {
+        /// The PDF file.
+        file: PathBuf,
+    },
+    /// Write a signed document's PDF, byte for byte, to a file.
+    ExportPdf {
+        /// Document id, letter number or verification code.
+        document: String,
+        /// Output file; `-` writes to standard output.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Create the root certificate and key (once), and print where they are.
+    Init,
 }
 
 #[derive(Subcommand)]
@@ -255,7 +286,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Demo => {
             let store = open_store(&config).await?;
             bootstrap::load_reference(&store).await?;
-            demo::fill(&store).await
+            demo::fill(&store, &config).await
+        }
+        Command::Ca(CaCommand::Init) => {
+            let store = open_store(&config).await?;
+            pdfcli::ca_init(&store, &config).await
+        }
+        Command::Verify { file } => {
+            let store = open_store(&config).await?;
+            pdfcli::verify(&store, &config, &file).await
+        }
+        Command::ExportPdf { document, out } => {
+            let store = open_store(&config).await?;
+            pdfcli::export(&store, &config, &document, &out).await
         }
     }
 }

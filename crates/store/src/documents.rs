@@ -522,7 +522,7 @@ impl PositionRecord {
     }
 }
 
-fn label_state(text: &str) -> Result<DocumentState, StoreError> {
+pub(crate) fn label_state(text: &str) -> Result<DocumentState, StoreError> {
     let state = match text {
         "draft" => DocumentState::Draft,
         "in_review" => DocumentState::InReview,

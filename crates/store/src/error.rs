@@ -124,6 +124,8 @@ pub enum StoreError {
     Rule(#[from] DocumentRule),
     #[error(transparent)]
     Kind(#[from] serasi_domain::document::KindError),
+    #[error(transparent)]
+    Seal(#[from] crate::pdfs::SealFailure),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -157,6 +159,7 @@ impl StoreError {
                 | StoreError::PendingMigrations
                 | StoreError::Corrupt(_)
                 | StoreError::Hash(_)
+                | StoreError::Seal(_)
         )
     }
 }

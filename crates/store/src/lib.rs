@@ -9,6 +9,7 @@ mod documents;
 mod error;
 pub mod files;
 pub mod import;
+pub mod pdfs;
 mod reference;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -100,6 +101,8 @@ macro_rules! both_backends {
             pub(crate) const IS_POSTGRES: bool = false;
             #[allow(unused_imports)]
             use crate::directory::sqlite as directory_db;
+            #[allow(unused_imports)]
+            use crate::documents::sqlite as documents_db;
             $($item)*
         }
         pub(crate) mod postgres {
@@ -110,6 +113,8 @@ macro_rules! both_backends {
             pub(crate) const IS_POSTGRES: bool = true;
             #[allow(unused_imports)]
             use crate::directory::postgres as directory_db;
+            #[allow(unused_imports)]
+            use crate::documents::postgres as documents_db;
             $($item)*
         }
     };

@@ -10,6 +10,7 @@ pub mod i18n;
 pub mod messages;
 mod ops;
 mod pages;
+pub mod signing;
 pub mod tabular;
 
 use std::sync::Arc;
@@ -52,6 +53,9 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// Folder of the content-addressed file store (attachments).
     pub files_dir: std::path::PathBuf,
+    /// Who signs PDFs, where the root certificate lives, and the public
+    /// origin printed in QR codes.
+    pub signing: signing::SigningConfig,
 }
 
 impl Default for WebConfig {
@@ -64,6 +68,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             trust_forwarded_for: false,
             files_dir: std::env::temp_dir().join("serasi-files"),
+            signing: signing::SigningConfig::default(),
         }
     }
 }
@@ -78,6 +83,7 @@ struct Inner {
     store: Store,
     config: WebConfig,
     files: serasi_store::files::LocalFiles,
+    signing: signing::Signing,
 }
 
 impl AppState {
@@ -85,6 +91,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 files: serasi_store::files::LocalFiles::new(config.files_dir.clone()),
+                signing: signing::Signing::default(),
                 store,
                 config,
             }),
@@ -101,6 +108,10 @@ impl AppState {
 
     pub fn files(&self) -> &serasi_store::files::LocalFiles {
         &self.inner.files
+    }
+
+    pub fn signing(&self) -> &signing::Signing {
+        &self.inner.signing
     }
 }
 

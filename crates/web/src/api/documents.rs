@@ -858,6 +858,9 @@ pub struct StateDto {
     pub state: String,
     /// The number, after signing.
     pub number: Option<String>,
+    /// The code of the public check page `/v/{code}`, after signing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify_code: Option<String>,
 }
 
 /// An optional or required comment.
@@ -883,6 +886,7 @@ pub async fn submit(
     Ok(Json(StateDto {
         state: next.as_str().to_owned(),
         number: None,
+        verify_code: None,
     }))
 }
 
@@ -918,6 +922,7 @@ pub async fn initial(
     Ok(Json(StateDto {
         state: next.as_str().to_owned(),
         number: None,
+        verify_code: None,
     }))
 }
 
@@ -944,6 +949,7 @@ pub async fn return_document(
     Ok(Json(StateDto {
         state: next.as_str().to_owned(),
         number: None,
+        verify_code: None,
     }))
 }
 
@@ -1019,33 +1025,29 @@ pub async fn sign(
 ) -> Result<Json<StateDto>, ApiError> {
     let actor = actor_of(&caller)?;
     let t = caller.t;
-    confirm_signer(
-        &state,
-        t,
-        &caller.user,
-        &client,
-        body.password.as_deref(),
-        body.totp.as_deref(),
-    )
-    .await?;
     let request = SignRequest {
         letter_date: body.letter_date,
         manual_number: body.manual_number,
     };
-    let number = state
-        .store()
-        .sign_document(
-            DocumentId::from_uuid(id),
-            actor.employee_id,
-            &request,
-            wib::today(),
-        )
-        .await
-        .map_err(store_err(t))?;
+    let (number, code) = crate::signing::sign_document(
+        &state,
+        t,
+        &caller.user,
+        actor,
+        &client,
+        DocumentId::from_uuid(id),
+        &request,
+        crate::signing::Confirmation {
+            password: body.password.as_deref(),
+            totp: body.totp.as_deref(),
+        },
+    )
+    .await?;
     audit(&state, &caller, "sign", "document", &id.to_string()).await;
     Ok(Json(StateDto {
         state: "signed".to_owned(),
         number: Some(number),
+        verify_code: Some(code),
     }))
 }
 
@@ -1075,6 +1077,7 @@ pub async fn cancel(
     Ok(Json(StateDto {
         state: "cancelled".to_owned(),
         number: None,
+        verify_code: None,
     }))
 }
 

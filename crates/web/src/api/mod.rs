@@ -8,6 +8,7 @@ pub use account::token_name;
 mod directory;
 pub mod documents;
 pub mod import;
+pub mod pdfs;
 mod profile;
 
 use std::sync::LazyLock;
@@ -42,6 +43,7 @@ use crate::error::ApiError;
         (name = "directory", description = "Organisations, positions and employees"),
         (name = "reference", description = "Archive classification codes"),
         (name = "documents", description = "Outgoing official documents: drafts, initials, signature, numbering and delivery"),
+        (name = "verification", description = "Public checks of signed PDFs, without login"),
         (name = "account", description = "The caller's account and API tokens"),
         (name = "admin", description = "Administration")
     )
@@ -101,6 +103,11 @@ fn api_router() -> OpenApiRouter<AppState> {
             documents::delete_attachment
         ))
         .routes(routes!(documents::compare_revisions))
+        .routes(routes!(pdfs::document_pdf))
+        .routes(routes!(pdfs::verify_code))
+        .routes(routes!(pdfs::verify_file))
+        .routes(routes!(pdfs::get_letterhead, pdfs::put_letterhead))
+        .routes(routes!(pdfs::put_emblem))
         .routes(routes!(documents::submit))
         .routes(routes!(documents::initial))
         .routes(routes!(documents::return_document))

@@ -904,8 +904,12 @@ struct LetterPage {
     body_html: String,
     events: Vec<EventRow>,
     deliveries: Vec<DeliveryRow>,
-    attachments: Vec<(i64, String, String)>,
-    totp: bool,
+    /// Seq, name, size and, for signed PDFs, what their signatures say.
+    attachments: Vec<(i64, String, String, String)>,
+    /// Signatures go through BSrE: the signer types their BSrE passphrase.
+    bsre: bool,
+    /// The public check page of the signed PDF.
+    verify_url: Option<String>,
     today: String,
     error: Option<String>,
     error_field: Option<String>,
@@ -956,13 +960,20 @@ async fn letter_page(
     let t = me.t();
     let actor = actor(me)?;
     let (v, deliveries, events) = load_document(state, actor, id).await?;
-    let attachments = state
+    let mut attachments = Vec::new();
+    for a in state.store().document_attachments(id).await? {
+        let note = if a.content_type == "application/pdf" {
+            signature_note(state, t, &a.sha256).await
+        } else {
+            String::new()
+        };
+        attachments.push((a.seq, a.name, size_label(a.size), note));
+    }
+    let verify_url = state
         .store()
-        .document_attachments(id)
+        .document_pdf(id)
         .await?
-        .into_iter()
-        .map(|a| (a.seq, a.name, size_label(a.size)))
-        .collect();
+        .map(|r| crate::signing::verify_url(state, &r.verify_code));
     let events = events
         .into_iter()
         .map(|e| EventRow {
@@ -991,13 +1002,56 @@ async fn letter_page(
         deliveries: delivery_rows(t, deliveries),
         attachments,
         events,
-        totp: me.user.totp_enabled,
+        bsre: matches!(
+            state.config().signing.signer,
+            crate::signing::SignerChoice::Bsre(_)
+        ),
+        verify_url,
         today: wib::today().to_string(),
         error,
         error_field,
         error_link,
         v,
     })
+}
+
+/// What the signatures of a stored PDF attachment say, in one line.
+async fn signature_note(state: &AppState, t: Tr, sha256: &str) -> String {
+    let Ok(bytes) = state.files().get(sha256) else {
+        return String::new();
+    };
+    match crate::signing::check_attachment(state, bytes).await {
+        None => String::new(),
+        Some(checks) => checks
+            .iter()
+            .map(|c| {
+                let key = if !c.intact || !c.covers_whole_file {
+                    "attachment-signature-altered"
+                } else if !c.signature_valid {
+                    "attachment-signature-invalid"
+                } else if c.trust == serasi_pdf::Trust::Trusted {
+                    "attachment-signature-trusted"
+                } else {
+                    "attachment-signature-intact"
+                };
+                t.fmt(key, &[("name", c.signer_name.as_str())])
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+async fn pdf(
+    State(state): State<AppState>,
+    me: PageUser,
+    Path(id): Path<DocumentId>,
+) -> Result<Response, PageError> {
+    let actor = actor(&me)?;
+    match crate::api::pdfs::pdf_response(&state, me.t(), actor, id).await {
+        Ok(response) => Ok(response),
+        Err(err) if err.status.is_server_error() => Err(PageError::internal(&err.message)),
+        Err(_) => Err(PageError::NotFound),
+    }
 }
 
 async fn show(
@@ -1025,7 +1079,13 @@ async fn action_failed(
     id: DocumentId,
     err: ApiError,
 ) -> Result<Response, PageError> {
-    if err.status.is_server_error() {
+    // A signing service that cannot be reached is told to the signer,
+    // who can try again; other server faults stay opaque.
+    let shown = matches!(
+        err.code,
+        "signer_unavailable" | "signer_failed" | "ca_unavailable"
+    );
+    if err.status.is_server_error() && !shown {
         return Err(PageError::internal(&err.message));
     }
     if err.status == StatusCode::NOT_FOUND {
@@ -1289,25 +1349,25 @@ async fn sign(
             .field("letter_date")
         })?),
     };
-    crate::api::documents::confirm_signer(
-        state,
-        t,
-        &me.user,
-        client,
-        Some(form.password.as_str()),
-        Some(form.totp.as_str()),
-    )
-    .await?;
     let request = SignRequest {
         letter_date,
         manual_number: Some(form.manual_number.clone()),
     };
-    state
-        .store()
-        .sign_document(id, actor.employee_id, &request, wib::today())
-        .await
-        .map(|_| "signed")
-        .map_err(|e| ApiError::from_store(t, e))
+    crate::signing::sign_document(
+        state,
+        t,
+        &me.user,
+        actor,
+        client,
+        id,
+        &request,
+        crate::signing::Confirmation {
+            password: Some(form.password.as_str()),
+            totp: Some(form.totp.as_str()),
+        },
+    )
+    .await
+    .map(|_| "signed")
 }
 
 #[derive(Deserialize)]
@@ -1403,6 +1463,7 @@ pub fn routes() -> Router<AppState> {
         .route("/letters/{id}/edit", get(edit_form).post(update))
         .route("/letters/{id}/autosave", post(autosave))
         .route("/letters/{id}/compare", get(compare_page))
+        .route("/letters/{id}/pdf", get(pdf))
         .route("/letters/{id}/attachments", post(upload))
         .route("/letters/{id}/attachments/{seq}", get(download))
         .route("/letters/{id}/attachments/{seq}/delete", post(remove_file))

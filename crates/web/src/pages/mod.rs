@@ -6,6 +6,7 @@ mod delegations;
 mod directory;
 mod letters;
 mod people;
+mod verify;
 
 use askama::Template;
 use axum::Router;
@@ -104,4 +105,5 @@ pub fn routes() -> Router<AppState> {
         .merge(delegations::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(verify::routes())
 }

@@ -1,0 +1,146 @@
+//! Command-line work on signed PDFs: creating the certificate authority,
+//! checking a file offline and exporting a document's signed PDF.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serasi_domain::DocumentId;
+use serasi_store::Store;
+use serasi_store::pdfs::PdfRecord;
+use sha2::Digest as _;
+
+use crate::config::Config;
+
+pub async fn ca_init(store: &Store, config: &Config) -> anyhow::Result<()> {
+    crate::bootstrap::load_reference(store).await?;
+    let dir = config.ca_dir();
+    let name = serasi_web::signing::installation_name(store).await?;
+    let (ca, created) = serasi_web::signing::ensure_ca(store, &dir, &name).await?;
+    let der = {
+        use der::Encode as _;
+        ca.root.to_der()?
+    };
+    let fingerprint = hex::encode(sha2::Sha256::digest(&der));
+    if created {
+        println!("Created the certificate authority in {}.", dir.display());
+    } else {
+        println!("The certificate authority already exists; nothing was changed.");
+    }
+    println!("  root certificate: {}", dir.join("root.pem").display());
+    println!("  private key:      {}", dir.join("root-key.pem").display());
+    println!("  SHA-256:          {fingerprint}");
+    if !ca.has_key() {
+        println!(
+            "The private key is not in this folder: new signers cannot get certificates on this \
+             server until the folder of the server that created it is copied here."
+        );
+    }
+    Ok(())
+}
+
+fn describe(record: &PdfRecord) -> String {
+    let number = record.number.as_deref().unwrap_or("-");
+    let confidential = matches!(
+        record.security,
+        serasi_domain::document::SecurityClass::Secret
+            | serasi_domain::document::SecurityClass::TopSecret
+    );
+    if confidential {
+        format!("{number}, signed by {}", record.signer_name)
+    } else {
+        format!(
+            "{number} of {}, {:?}, signed by {} ({})",
+            record.letter_date.as_deref().unwrap_or("-"),
+            record.subject,
+            record.signer_name,
+            record.signer_position
+        )
+    }
+}
+
+pub async fn verify(store: &Store, _config: &Config, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let roots = match store.ca_certificate().await? {
+        Some(pem) => {
+            use der::DecodePem as _;
+            vec![x509_cert::Certificate::from_pem(pem.as_bytes())?]
+        }
+        None => Vec::new(),
+    };
+    let sha256 = serasi_pdf::sha256_hex(&bytes);
+    let checks = match serasi_pdf::check(&bytes, &roots) {
+        Ok(checks) => checks,
+        Err(e) => bail!("{}: {e}", file.display()),
+    };
+    let record = store.pdfs_by_sha256(&sha256).await?.into_iter().next();
+    let status = serasi_web::signing::verdict_status(record.as_ref(), &checks);
+    println!("file:    {}", file.display());
+    println!("SHA-256: {sha256}");
+    for (i, check) in checks.iter().enumerate() {
+        println!(
+            "signature {}: {} (signer {:?}, intact {}, covers the whole file {}, certificate {:?})",
+            i + 1,
+            if check.valid() { "valid" } else { "NOT valid" },
+            check.signer_name,
+            check.intact,
+            check.covers_whole_file,
+            check.trust
+        );
+    }
+    if let Some(record) = &record {
+        println!("document: {}", describe(record));
+    }
+    match status {
+        "valid" => {
+            println!("result:  VALID, a genuine and unchanged document of this installation");
+            Ok(())
+        }
+        "altered" => bail!("ALTERED: the file was changed after it was signed"),
+        "unsigned" => bail!("UNSIGNED: the file carries no electronic signature"),
+        "revoked" => bail!("REVOKED: the signer's certificate has been revoked"),
+        "cancelled" => bail!("CANCELLED: the document was withdrawn after signing"),
+        _ => bail!("UNKNOWN: this installation did not issue this file"),
+    }
+}
+
+pub async fn export(
+    store: &Store,
+    config: &Config,
+    document: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let key = document.trim();
+    let record = match uuid::Uuid::parse_str(key) {
+        Ok(id) => store.document_pdf(DocumentId::from_uuid(id)).await?,
+        Err(_) => match store.pdf_by_code(key).await? {
+            Some(r) => Some(r),
+            None => {
+                let mut found = store.pdfs_by_number(key).await?;
+                if found.len() > 1 {
+                    bail!("{key:?} is the number of several documents; give the document id");
+                }
+                found.pop()
+            }
+        },
+    };
+    let Some(record) = record else {
+        bail!(
+            "no signed PDF found for {key:?} (give a document id, letter number or verification code)"
+        );
+    };
+    let files = serasi_store::files::LocalFiles::new(config.data_dir.join("files"));
+    let bytes = files.get(&record.sha256)?;
+    if out.as_os_str() == "-" {
+        std::io::stdout().lock().write_all(&bytes)?;
+    } else {
+        std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        eprintln!(
+            "Wrote {} ({} bytes, SHA-256 {}).",
+            out.display(),
+            bytes.len(),
+            record.sha256
+        );
+    }
+    Ok(())
+}
