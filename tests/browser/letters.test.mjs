@@ -4,7 +4,8 @@
 // and fills it with `serasi demo`. A staff member of Diskominfo drafts a
 // nota dinas to the head of Dinas Kesehatan with one copy and one
 // coordination initial; the Kepala Bidang and the Sekretaris Dinas initial
-// it, the Kepala Dinas signs it with his password, the addressee finds it
+// it, the Kepala Dinas signs it with his password (the PDF then opens its
+// public check page, and an altered copy is caught), the addressee finds it
 // unread in the inbox and opens it, and the author finds it marked read. Each
 // person works in a browser context of their own. After a failed step the
 // later steps are skipped, a screenshot and the server output are saved,
@@ -47,6 +48,7 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
   const pages = new Map();
   let current = null;
   let letterPath = null;
+  let signedNumber = null;
 
   process.on('exit', () => {
     if (server && !hasExited(server.child)) {
@@ -218,6 +220,38 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
     assert.equal(await stateText(page), 'Ditandatangani', 'the letter is signed');
     const number = (await page.locator('#letter-number').innerText()).trim();
     assert.match(number, /^000\.1\.5\/\d{3}\/ND\/DISKOMINFO\/\d{4}$/, `the number follows the series (${number})`);
+    signedNumber = number;
+  });
+
+  step('the signed PDF downloads and its check page says it is genuine', async () => {
+    const page = await as('demo.kadis.kominfo');
+    const pdf = await page.request.get(`${baseUrl}${await page.locator('#letter-pdf').getAttribute('href')}`);
+    assert.equal(pdf.status(), 200, 'the PDF downloads');
+    assert.equal(pdf.headers()['content-type'], 'application/pdf');
+    assert.ok((await pdf.body()).subarray(0, 5).toString() === '%PDF-', 'the body is a PDF');
+    await clickAndWaitForLoad(page, page.locator('#letter-verify'));
+    assert.match(new URL(page.url()).pathname, /^\/v\/[0-9A-Z]{26}$/, 'the check page has the code in its path');
+    assert.match(await page.locator('#verdict-status').innerText(), /^Sah/, 'the check page says valid');
+    assert.equal((await page.locator('#verify-number').innerText()).trim(), signedNumber, 'it shows the number');
+    assert.match(await page.locator('#verify-subject').innerText(), new RegExp(SUBJECT.slice(0, 20)), 'it shows the subject');
+  });
+
+  step('anyone can upload the PDF on the check page without logging in', async () => {
+    const page = await as('demo.kadis.kominfo');
+    const pdf = await page.request.get(`${baseUrl}${letterPath}/pdf`);
+    assert.equal(pdf.status(), 200, 'the signer downloads the PDF');
+    const context = await browser.newContext();
+    const guest = await context.newPage();
+    await guest.goto(`${baseUrl}/v`);
+    await guest.locator('#verify-file').setInputFiles({ name: 'naskah.pdf', mimeType: 'application/pdf', buffer: await pdf.body() });
+    await clickAndWaitForLoad(guest, guest.locator('#verify-submit'));
+    assert.match(await guest.locator('#file-status').innerText(), /^Sah/, 'the genuine file is valid');
+    const altered = Buffer.from(await pdf.body());
+    altered[Math.floor(altered.length / 3)] ^= 0x20;
+    await guest.locator('#verify-file').setInputFiles({ name: 'ubah.pdf', mimeType: 'application/pdf', buffer: altered });
+    await clickAndWaitForLoad(guest, guest.locator('#verify-submit'));
+    assert.match(await guest.locator('#file-status').innerText(), /diubah/, 'a changed file is reported altered');
+    await context.close();
   });
 
   step('addressee finds it unread and opens it', async () => {

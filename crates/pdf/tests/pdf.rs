@@ -221,6 +221,44 @@ fn pdfsig_accepts_the_signature_and_rejects_a_changed_byte() {
     assert!(report.contains("Certificate is Trusted"), "{report}");
     assert!(report.contains("Total document signed"), "{report}");
 
+    // OpenSSL verifies the detached CMS over the signed byte ranges.
+    let at = signed
+        .windows(10)
+        .rposition(|w| w == b"/ByteRange")
+        .expect("byte range");
+    let open = at + signed[at..].iter().position(|b| *b == b'[').expect("[");
+    let close = open + signed[open..].iter().position(|b| *b == b']').expect("]");
+    let ranges: Vec<usize> = String::from_utf8_lossy(&signed[open + 1..close])
+        .split_whitespace()
+        .map(|n| n.parse().expect("number"))
+        .collect();
+    let mut content = signed[ranges[0]..ranges[0] + ranges[1]].to_vec();
+    content.extend_from_slice(&signed[ranges[2]..ranges[2] + ranges[3]]);
+    let der = hex::decode(&signed[ranges[0] + ranges[1] + 1..ranges[2] - 1]).expect("hex");
+    let der_len = 4 + usize::from(u16::from_be_bytes([der[2], der[3]]));
+    write(dir.path(), "content.bin", &content);
+    write(dir.path(), "signature.p7s", &der[..der_len]);
+    let verified = Command::new("openssl")
+        .args([
+            "cms", "-verify", "-binary", "-inform", "DER", "-purpose", "any",
+        ])
+        .arg("-in")
+        .arg(dir.path().join("signature.p7s"))
+        .arg("-content")
+        .arg(dir.path().join("content.bin"))
+        .arg("-CAfile")
+        .arg(&ca_path)
+        .arg("-out")
+        .arg(dir.path().join("out.bin"))
+        .output()
+        .expect("openssl runs");
+    assert!(
+        verified.status.success(),
+        "openssl: {}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verified.stderr).contains("Verification successful"));
+
     // One changed byte inside the signed range.
     let mut altered = signed.clone();
     let at = pdf.len() / 2;
@@ -243,10 +281,10 @@ fn pdfsig_accepts_the_signature_and_rejects_a_changed_byte() {
     // Appending bytes after the signature is a change too.
     let mut appended = signed.clone();
     appended.extend_from_slice(b"\n% extra\n%%EOF\n");
-    assert!(!check(&appended, &[root.clone()]).expect("check")[0].valid());
+    assert!(!check(&appended, std::slice::from_ref(&root)).expect("check")[0].valid());
 
     // A truncated file and a file that is not a PDF.
-    assert!(check(&signed[..signed.len() / 2], &[root.clone()]).is_err());
+    assert!(check(&signed[..signed.len() / 2], std::slice::from_ref(&root)).is_err());
     assert!(check(b"<html>not a pdf</html>", &[root]).is_err());
 }
 

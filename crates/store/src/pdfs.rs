@@ -152,6 +152,26 @@ fn strip_prefix(name: &str) -> String {
     name.to_owned()
 }
 
+/// Where letters are dated when no letterhead names a place: a village
+/// or kecamatan by its own name, an agency by the town ending its address
+/// (`…, Ungaran`).
+fn default_place(owner: &OrgUp) -> String {
+    if owner.kind != "agency" {
+        return strip_prefix(&owner.name);
+    }
+    owner
+        .address
+        .as_deref()
+        .and_then(|a| a.rsplit(',').next())
+        .map(|town| {
+            town.trim()
+                .trim_end_matches(|c: char| c.is_ascii_digit() || c.is_whitespace())
+                .to_owned()
+        })
+        .filter(|town| !town.is_empty() && town.chars().count() <= 40)
+        .unwrap_or_else(|| strip_prefix(&owner.name))
+}
+
 #[derive(sqlx::FromRow)]
 struct OrgUp {
     id: Uuid,
@@ -331,7 +351,7 @@ both_backends! {
             .map(|h| h.place.trim())
             .find(|p| !p.is_empty())
             .map(str::to_owned)
-            .unwrap_or_else(|| strip_prefix(&owner.name));
+            .unwrap_or_else(|| default_place(owner));
         let emblem_sha256 = heads
             .iter()
             .flatten()

@@ -76,6 +76,15 @@ pub async fn change_password(
         .set_password(caller.user.id, &body.new_password, change)
         .await
         .map_err(|e| ApiError::from_store(t, e))?;
+    if let Some(employee) = caller.user.employee_id {
+        crate::signing::reseal_after_password_change(
+            &state,
+            employee,
+            &body.current,
+            &body.new_password,
+        )
+        .await;
+    }
     audit(
         &state,
         &caller,

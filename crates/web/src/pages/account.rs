@@ -145,6 +145,15 @@ async fn change_password(
             PasswordChange::ByOwner { keep_session },
         )
         .await?;
+    if let Some(employee) = me.user.employee_id {
+        crate::signing::reseal_after_password_change(
+            &state,
+            employee,
+            &form.current,
+            &form.new_password,
+        )
+        .await;
+    }
     audit(
         &state,
         &me,

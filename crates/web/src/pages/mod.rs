@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod delegations;
 mod directory;
+mod letterhead;
 mod letters;
 mod people;
 mod verify;
@@ -106,4 +107,5 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(verify::routes())
+        .merge(letterhead::routes())
 }

@@ -17,6 +17,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as received, for binary answers such as PDFs.
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -39,6 +41,7 @@ pub async fn send(app: &Router, request: Request<Body>) -> Response {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 
@@ -62,6 +65,11 @@ pub fn get(uri: &str, token: &str) -> Request<Body> {
 
 /// Loads the reference data and returns the app with an administrator's API token.
 pub async fn setup(store: Store) -> (Router, String) {
+    setup_with(store, test_config()).await
+}
+
+/// `setup` with a configuration of the caller's.
+pub async fn setup_with(store: Store, config: WebConfig) -> (Router, String) {
     store.load_reference_data().await.expect("reference data");
     let admin = store
         .create_user(&NewUser {
@@ -78,7 +86,21 @@ pub async fn setup(store: Store) -> (Router, String) {
         .create_api_token(admin.id, "test")
         .await
         .expect("token");
-    (router(AppState::new(store, WebConfig::default())), token)
+    (router(AppState::new(store, config)), token)
+}
+
+/// A configuration whose file store and certificate authority live in a
+/// folder of their own, so tests running at once do not share them.
+pub fn test_config() -> WebConfig {
+    let dir = std::env::temp_dir().join(format!("serasi-test-{}", uuid::Uuid::new_v4()));
+    WebConfig {
+        files_dir: dir.join("files"),
+        signing: serasi_web::signing::SigningConfig {
+            ca_dir: dir.join("ca"),
+            ..serasi_web::signing::SigningConfig::default()
+        },
+        ..WebConfig::default()
+    }
 }
 
 pub async fn org_id(app: &Router, token: &str, code: &str) -> String {
