@@ -563,21 +563,24 @@ async fn letters(
             is_admin: false,
             is_clerk: false,
         };
-        let (number, code) = serasi_web::signing::sign_document(
-            &signing.state,
-            Tr::new(Locale::En),
-            &user,
+        let request = SignRequest::default();
+        let attempt = serasi_web::signing::SignAttempt {
+            user: &user,
             actor,
-            "demo",
+            client: "demo",
             id,
-            &SignRequest::default(),
-            serasi_web::signing::Confirmation {
+            request: &request,
+            confirm: serasi_web::signing::Confirmation {
                 password: Some(&signing.password),
                 totp: None,
             },
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("signing demo letter {:?}: {}", letter.subject, e.message))?;
+        };
+        let (number, code) =
+            serasi_web::signing::sign_document(&signing.state, Tr::new(Locale::En), attempt)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("signing demo letter {:?}: {}", letter.subject, e.message)
+                })?;
         signed.push((number, id, code));
         if letter.stage == Stage::Read {
             for delivery in store.document_deliveries(id).await? {

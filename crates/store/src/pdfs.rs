@@ -316,10 +316,9 @@ both_backends! {
         if let Some(r) = regency {
             tiers.push(r.name.clone());
         }
-        if matches!(owner.kind.as_str(), "village" | "urban_village") {
-            if let Some(d) = district {
-                tiers.push(d.name.clone());
-            }
+        if let Some(d) = district.filter(|_| matches!(owner.kind.as_str(), "village" | "urban_village"))
+        {
+            tiers.push(d.name.clone());
         }
         if owner.kind != "regency" {
             tiers.push(owner.name.clone());

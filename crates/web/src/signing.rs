@@ -491,18 +491,33 @@ pub struct Confirmation<'a> {
     pub totp: Option<&'a str>,
 }
 
+/// One request to sign: who signs which document, from where, and how
+/// they confirmed it.
+pub struct SignAttempt<'a> {
+    pub user: &'a User,
+    pub actor: Actor,
+    /// The client address, for the failed-login throttle.
+    pub client: &'a str,
+    pub id: DocumentId,
+    pub request: &'a SignRequest,
+    pub confirm: Confirmation<'a>,
+}
+
 /// Signs, numbers, renders and seals a document; returns the number and
 /// the verification code.
 pub async fn sign_document(
     state: &AppState,
     t: Tr,
-    user: &User,
-    actor: Actor,
-    client: &str,
-    id: DocumentId,
-    request: &SignRequest,
-    confirm: Confirmation<'_>,
+    attempt: SignAttempt<'_>,
 ) -> Result<(String, String), ApiError> {
+    let SignAttempt {
+        user,
+        actor,
+        client,
+        id,
+        request,
+        confirm,
+    } = attempt;
     let password = confirm.password.map(str::trim).filter(|p| !p.is_empty());
     let totp = confirm.totp.map(str::trim).filter(|c| !c.is_empty());
     match state.config().signing.signer.clone() {

@@ -42,16 +42,11 @@ struct Office {
     config: WebConfig,
 }
 
-async fn person(
-    app: &Router,
-    store: &Store,
-    admin: &str,
-    org: &str,
-    title: &str,
-    parent: Option<&str>,
-    nip: &str,
-    username: &str,
-) -> (String, String) {
+/// A post to fill: organisation code, title, superior, NIP and login.
+struct Hire<'a>(&'a str, &'a str, Option<&'a str>, &'a str, &'a str);
+
+async fn person(app: &Router, store: &Store, admin: &str, hire: Hire<'_>) -> (String, String) {
+    let Hire(org, title, parent, nip, username) = hire;
     let org_id = org_id(app, admin, org).await;
     let employee = send(
         app,
@@ -103,44 +98,52 @@ async fn office_with(store: Store, config: WebConfig) -> Office {
         &app,
         &store,
         &admin,
-        "DISKOMINFO",
-        "Kepala Dinas Komunikasi dan Informatika",
-        None,
-        HEAD_NIP,
-        "kadis",
+        Hire(
+            "DISKOMINFO",
+            "Kepala Dinas Komunikasi dan Informatika",
+            None,
+            HEAD_NIP,
+            "kadis",
+        ),
     )
     .await;
     let (_, staff) = person(
         &app,
         &store,
         &admin,
-        "DISKOMINFO.APTIKA",
-        "Pranata Komputer",
-        Some(&kadis_p),
-        "199203152019031007",
-        "staff",
+        Hire(
+            "DISKOMINFO.APTIKA",
+            "Pranata Komputer",
+            Some(&kadis_p),
+            "199203152019031007",
+            "staff",
+        ),
     )
     .await;
     let (dinkes_post, _) = person(
         &app,
         &store,
         &admin,
-        "DINKES",
-        "Kepala Dinas Kesehatan",
-        None,
-        "197501012000031001",
-        "dinkes",
+        Hire(
+            "DINKES",
+            "Kepala Dinas Kesehatan",
+            None,
+            "197501012000031001",
+            "dinkes",
+        ),
     )
     .await;
     let (_, outsider) = person(
         &app,
         &store,
         &admin,
-        "DINKES",
-        "Staf Dinkes",
-        Some(&dinkes_post),
-        "199001102015031003",
-        "outsider",
+        Hire(
+            "DINKES",
+            "Staf Dinkes",
+            Some(&dinkes_post),
+            "199001102015031003",
+            "outsider",
+        ),
     )
     .await;
     Office {

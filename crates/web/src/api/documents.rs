@@ -1029,20 +1029,18 @@ pub async fn sign(
         letter_date: body.letter_date,
         manual_number: body.manual_number,
     };
-    let (number, code) = crate::signing::sign_document(
-        &state,
-        t,
-        &caller.user,
+    let attempt = crate::signing::SignAttempt {
+        user: &caller.user,
         actor,
-        &client,
-        DocumentId::from_uuid(id),
-        &request,
-        crate::signing::Confirmation {
+        client: &client,
+        id: DocumentId::from_uuid(id),
+        request: &request,
+        confirm: crate::signing::Confirmation {
             password: body.password.as_deref(),
             totp: body.totp.as_deref(),
         },
-    )
-    .await?;
+    };
+    let (number, code) = crate::signing::sign_document(&state, t, attempt).await?;
     audit(&state, &caller, "sign", "document", &id.to_string()).await;
     Ok(Json(StateDto {
         state: "signed".to_owned(),

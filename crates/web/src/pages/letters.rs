@@ -1353,21 +1353,20 @@ async fn sign(
         letter_date,
         manual_number: Some(form.manual_number.clone()),
     };
-    crate::signing::sign_document(
-        state,
-        t,
-        &me.user,
+    let attempt = crate::signing::SignAttempt {
+        user: &me.user,
         actor,
         client,
         id,
-        &request,
-        crate::signing::Confirmation {
+        request: &request,
+        confirm: crate::signing::Confirmation {
             password: Some(form.password.as_str()),
             totp: Some(form.totp.as_str()),
         },
-    )
-    .await
-    .map(|_| "signed")
+    };
+    crate::signing::sign_document(state, t, attempt)
+        .await
+        .map(|_| "signed")
 }
 
 #[derive(Deserialize)]
