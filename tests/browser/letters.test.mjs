@@ -240,7 +240,7 @@ describe('outgoing documents in the browser', { timeout: 6 * 60_000 }, () => {
     const page = await as('demo.kadis.kominfo');
     const pdf = await page.request.get(`${baseUrl}${letterPath}/pdf`);
     assert.equal(pdf.status(), 200, 'the signer downloads the PDF');
-    const context = await browser.newContext();
+    const context = await browser.newContext({ locale: 'id-ID' });
     const guest = await context.newPage();
     await guest.goto(`${baseUrl}/v`);
     await guest.locator('#verify-file').setInputFiles({ name: 'naskah.pdf', mimeType: 'application/pdf', buffer: await pdf.body() });
