@@ -21,7 +21,7 @@ pub const SIGNER_VALIDITY_DAYS: i64 = 2 * 365;
 const CA_VALIDITY_DAYS: i64 = 20 * 365;
 const SEALED_VERSION: u8 = 1;
 
-/// Why a certificate or key operation failed.
+/// Errors from certificate and key operations.
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {
     #[error("certificate generation failed: {0}")]
@@ -49,7 +49,7 @@ impl std::fmt::Debug for Authority {
     }
 }
 
-/// Who a signer certificate names.
+/// The person a signer certificate names.
 #[derive(Clone, Debug)]
 pub struct SignerSubject {
     pub name: String,
@@ -111,12 +111,12 @@ impl Authority {
         })
     }
 
-    /// The root certificate.
+    /// Returns the root certificate.
     pub fn certificate(&self) -> Result<Certificate, CaError> {
         Ok(Certificate::from_pem(self.certificate_pem.as_bytes())?)
     }
 
-    /// The private key as PEM, for writing the key file.
+    /// Returns the private key as PEM, for writing the key file.
     pub fn key_pem(&self) -> &str {
         &self.key_pem
     }

@@ -28,7 +28,7 @@ pub const MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.8
 pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
-/// Why a CMS structure could not be built.
+/// Errors from building a CMS structure.
 #[derive(Debug, thiserror::Error)]
 pub enum CmsError {
     #[error("DER encoding failed: {0}")]

@@ -32,7 +32,7 @@ const FONT_FILES: [&[u8]; 4] = [
 /// are refused before typesetting starts.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
-/// Why a letter could not be rendered.
+/// Errors from rendering a letter.
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     #[error("the letter body is longer than {MAX_BODY_BYTES} bytes")]

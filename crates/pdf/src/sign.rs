@@ -16,7 +16,7 @@ const SIGNATURE_SPACE: usize = 8192;
 /// offset up to 10 GB; the real numbers are written over it.
 const PLACEHOLDER: i64 = 9_999_999_999;
 
-/// Why a PDF could not be signed.
+/// Errors from signing a PDF.
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     #[error("the PDF could not be read: {0}")]
@@ -33,7 +33,7 @@ pub enum SignError {
     Cms(#[from] CmsError),
 }
 
-/// What the signature dictionary says besides the signature itself.
+/// Entries of the signature dictionary besides the signature itself.
 #[derive(Clone, Debug)]
 pub struct SignatureFields {
     pub signer_name: String,

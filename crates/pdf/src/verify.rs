@@ -30,7 +30,7 @@ const SERIAL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 const TITLE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.12");
 const ORGANIZATION: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
 
-/// Why a file could not be checked at all.
+/// Errors that stop a file from being checked at all.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VerifyError {
     #[error("the file is not a PDF")]
@@ -73,8 +73,8 @@ pub struct SignatureCheck {
 }
 
 impl SignatureCheck {
-    /// Whether the signature is sound and covers an unchanged file from a
-    /// trusted certificate.
+    /// Returns whether the signature is sound and covers an unchanged file
+    /// from a trusted certificate.
     pub fn valid(&self) -> bool {
         self.intact
             && self.signature_valid

@@ -109,13 +109,13 @@ pub struct SignerCertificate {
     pub revoked_at: Option<i64>,
 }
 
-/// Why sealing a signed document failed; the caller's own error, kept
-/// whole so the caller can tell a provider's refusal from a crash.
+/// A failure to seal a signed document. The caller's own error is kept
+/// whole, so the caller can tell a provider's refusal from a crash.
 #[derive(Debug, thiserror::Error)]
 #[error("sealing the signed document failed: {0}")]
 pub struct SealFailure(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
-/// Which column finds a signed PDF.
+/// The column a signed PDF is looked up by.
 #[derive(Clone, Copy)]
 pub(crate) enum PdfKey {
     Code,
@@ -152,7 +152,7 @@ fn strip_prefix(name: &str) -> String {
     name.to_owned()
 }
 
-/// Where letters are dated when no letterhead names a place: a village
+/// Returns where letters are dated when no letterhead names a place: a village
 /// or kecamatan by its own name, an agency by the town ending its address
 /// (`…, Ungaran`).
 fn default_place(owner: &OrgUp) -> String {
@@ -610,7 +610,8 @@ impl Store {
         })
     }
 
-    /// The facts to print for a document `viewer` may see, for a preview.
+    /// Returns the facts to print for a document `viewer` may see, for a
+    /// preview.
     pub async fn letter_facts(
         &self,
         id: DocumentId,
@@ -621,12 +622,12 @@ impl Store {
         rd!(self, |conn, q| q::facts(conn, view).await)
     }
 
-    /// The signed PDF of a document, if it has one.
+    /// Returns the signed PDF of a document, if it has one.
     pub async fn document_pdf(&self, id: DocumentId) -> Result<Option<PdfRecord>, StoreError> {
         rd!(self, |conn, q| q::pdf_for(conn, id).await)
     }
 
-    /// The signed PDF behind a verification code.
+    /// Returns the signed PDF behind a verification code.
     pub async fn pdf_by_code(&self, code: &str) -> Result<Option<PdfRecord>, StoreError> {
         let code = code.trim().to_ascii_uppercase();
         rd!(self, |conn, q| Ok(q::pdf_where(conn, PdfKey::Code, code)

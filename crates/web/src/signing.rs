@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::i18n::Tr;
 
-/// Which service signs the PDFs of this installation.
+/// The service that signs the PDFs of this installation.
 #[derive(Clone, Debug, Default)]
 pub enum SignerChoice {
     /// The installation's own certificate authority.
@@ -72,7 +72,7 @@ pub struct Signing {
 const KEY_FILE: &str = "root-key.pem";
 const CERT_FILE: &str = "root.pem";
 
-/// Why the installation's root could not be prepared.
+/// Errors from preparing the installation's root.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     #[error("cannot use the CA folder {path}: {source}")]
@@ -168,7 +168,7 @@ pub async fn ensure_ca(
     ))
 }
 
-/// The regency's name, which names the root certificate, such as
+/// Returns the regency's name, which names the root certificate, such as
 /// `Pemerintah Kabupaten Semarang`.
 pub async fn installation_name(store: &serasi_store::Store) -> Result<String, StoreError> {
     use serasi_domain::directory::OrganizationKind;
@@ -182,8 +182,8 @@ pub async fn installation_name(store: &serasi_store::Store) -> Result<String, St
 }
 
 impl CaState {
-    /// Whether this server holds the root's private key and so can issue
-    /// certificates.
+    /// Returns whether this server has the root's private key and so can
+    /// issue certificates.
     pub fn has_key(&self) -> bool {
         self.authority.is_some()
     }
@@ -220,13 +220,14 @@ impl Signing {
             .cloned()
     }
 
-    /// The trusted roots for checking signatures: the installation's own.
+    /// Returns the trusted roots for checking signatures: the installation's own.
     pub async fn roots(&self, state: &AppState) -> Result<Vec<Certificate>, ApiError> {
         Ok(vec![self.ca(state).await?.root.clone()])
     }
 }
 
-/// A random verification code: 26 characters of Crockford base32, 128 bits.
+/// Generates a random verification code: 26 characters of Crockford
+/// base32, 128 bits.
 pub fn new_verify_code() -> String {
     use rand::RngCore as _;
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -241,7 +242,7 @@ pub fn new_verify_code() -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The public check page of a code.
+/// Returns the public check page of a code.
 pub fn verify_url(state: &AppState, code: &str) -> String {
     format!(
         "{}/v/{code}",
@@ -485,7 +486,7 @@ async fn identity(
     Ok((identity, issued.serial_hex))
 }
 
-/// What the signer typed to confirm the signature.
+/// The signer's confirmation: a password or passphrase, or a TOTP code.
 pub struct Confirmation<'a> {
     pub password: Option<&'a str>,
     pub totp: Option<&'a str>,
@@ -537,8 +538,8 @@ pub async fn sign_document(
             };
             crate::api::documents::confirm_signer(state, t, user, client, Some(password), None)
                 .await?;
-            // The subject needs the signer's facts, which the store knows
-            // before numbering; a preview read supplies them.
+            // The certificate subject needs the signer's facts, so they are
+            // read before numbering, as for a preview.
             let before = state
                 .store()
                 .letter_facts(id, actor, wib::today())
@@ -601,8 +602,8 @@ pub async fn sign_document(
     }
 }
 
-/// The signer named in the certificate is the person signing now, who
-/// may act for the required signer (a.n., Plt., Plh.).
+/// Replaces the signer in `before` with the person signing now, who may
+/// act for the required signer (a.n., Plt., Plh.).
 async fn signer_as(
     before: &LetterFacts,
     state: &AppState,
@@ -643,7 +644,7 @@ fn bsre_error(t: Tr, failure: SealFailure) -> ApiError {
                 )
             }
             other => {
-                tracing::error!(error = %other, "BSrE answer unusable");
+                tracing::error!(error = %other, "BSrE response unusable");
                 ApiError::new(
                     StatusCode::BAD_GATEWAY,
                     "signer_failed",
@@ -736,7 +737,7 @@ async fn seal_bsre(
     store_signed(state, &signed, code, "bsre", None)
 }
 
-/// What the check page says about a file or a code.
+/// The check page's verdict on a file or a code.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Verdict {
     /// `valid`, `altered`, `revoked`, `cancelled`, `unknown` or `unsigned`.
@@ -794,7 +795,7 @@ pub fn verdict_status(record: Option<&PdfRecord>, signatures: &[SignatureCheck])
     }
 }
 
-/// The verdict on a verification code alone.
+/// Returns the verdict on a verification code alone.
 pub fn record_status(record: &PdfRecord) -> &'static str {
     if record.certificate_revoked_at.is_some() {
         "revoked"

@@ -44,8 +44,8 @@ fn pdf_filename(record: Option<&PdfRecord>, id: DocumentId) -> String {
     }
 }
 
-/// The signed PDF of a document `actor` may see, byte for byte as
-/// stored; a document without one gets its KONSEP preview.
+/// Returns the signed PDF of a document `actor` may see, byte for byte
+/// as stored; a document without one gets its KONSEP preview.
 pub async fn pdf_response(
     state: &AppState,
     t: Tr,
@@ -102,7 +102,7 @@ pub async fn document_pdf(
     pdf_response(&state, caller.t, actor, DocumentId::from_uuid(id)).await
 }
 
-/// What the public check page tells about a signed document. Rahasia and
+/// The public check page's facts about a signed document. Rahasia and
 /// Sangat Rahasia documents show only validity, number and signer.
 #[derive(Serialize, ToSchema)]
 pub struct PublicRecordDto {
@@ -281,7 +281,7 @@ pub async fn checked(state: &AppState, t: Tr, bytes: Vec<u8>) -> Result<Verdict,
 pub struct LetterheadDto {
     /// Address, telephone, web site and e-mail lines under the name.
     pub contact: String,
-    /// Where letters are dated, such as `Ungaran`.
+    /// The place letters are dated at, such as `Ungaran`.
     pub place: String,
     /// SHA-256 of the emblem image, if the organisation set its own.
     #[serde(default)]

@@ -194,7 +194,8 @@ async fn save(
     }
 }
 
-/// A sample letter under the organisation's kop, as the PDF would print.
+/// Renders a sample letter under the organisation's kop, as the PDF
+/// would print it.
 async fn sample(
     State(state): State<AppState>,
     me: PageUser,

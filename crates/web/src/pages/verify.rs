@@ -1,6 +1,6 @@
 //! The public check page behind the QR code, `/v/{code}`, and the upload
-//! form at `/v` that tells whether a PDF is a genuine, unchanged Serasi
-//! document. No login is needed.
+//! form at `/v` that reports whether a PDF is a genuine, unchanged
+//! Serasi document. No login is needed.
 
 use askama::Template;
 use axum::Router;
