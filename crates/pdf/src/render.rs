@@ -90,6 +90,8 @@ pub struct LetterData {
     pub attachments: String,
     pub subject: String,
     pub addressees: Vec<String>,
+    /// The line under "di": an external addressee's address, or `Tempat`.
+    pub destination: String,
     /// The body blocks.
     pub body: Vec<Block>,
     /// The signature block lines above the signature (a.n., u.b., the
@@ -218,6 +220,7 @@ pub fn render(letter: &LetterData, date: time::Date) -> Result<Vec<u8>, RenderEr
     let emblem_path = format!("/emblem.{extension}");
 
     let mut data = serde_json::to_value(letter)?;
+    breakable(&mut data);
     if let Some(map) = data.as_object_mut() {
         map.insert("emblem".into(), emblem_path.clone().into());
     }
@@ -262,10 +265,73 @@ pub fn render(letter: &LetterData, date: time::Date) -> Result<Vec<u8>, RenderEr
     Ok(pdf)
 }
 
+/// Longest run of characters without a space that is printed as typed;
+/// longer runs get invisible break points so they wrap at the margin.
+const LONGEST_WORD: usize = 40;
+
+/// Inserts zero-width spaces into every run of more than `LONGEST_WORD`
+/// non-space characters, every 20 characters, in all strings of the
+/// letter data except the QR link.
+fn breakable(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) => {
+            if text
+                .split_whitespace()
+                .any(|w| w.chars().count() > LONGEST_WORD)
+            {
+                *text = break_words(text);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(breakable),
+        serde_json::Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                if key != "url" {
+                    breakable(item);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn break_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 10);
+    let mut run = 0;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            run = 0;
+        } else {
+            if run > 0 && run % 20 == 0 {
+                out.push('\u{200B}');
+            }
+            run += 1;
+        }
+        out.push(c);
+    }
+    out
+}
+
 fn join_messages(errors: &[typst::diag::SourceDiagnostic]) -> String {
     errors
         .iter()
         .map(|e| e.message.to_string())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_words_get_break_points() {
+        let word = "a".repeat(45);
+        let broken = break_words(&format!("kata {word} pendek"));
+        assert_eq!(broken.matches('\u{200B}').count(), 2);
+        assert_eq!(
+            broken.replace('\u{200B}', ""),
+            format!("kata {word} pendek")
+        );
+        assert_eq!(break_words("kata biasa saja"), "kata biasa saja");
+    }
 }

@@ -108,29 +108,42 @@ fn parse_ranges(bytes: &[u8], at: usize) -> Option<[usize; 4]> {
     numbers.try_into().ok()
 }
 
-fn literal_after(bytes: &[u8], from: usize, key: &[u8], limit: usize) -> Option<String> {
-    let window = bytes.get(from..(from + limit).min(bytes.len()))?;
-    let at = find_all(window, key).into_iter().next()?;
-    let rest = &window[at + key.len()..];
-    let start = rest.iter().position(|b| *b == b'(' || *b == b'<')?;
-    if rest[..start].iter().any(|b| !b.is_ascii_whitespace()) {
-        return None;
-    }
-    if rest[start] == b'(' {
-        let end = rest.iter().position(|b| *b == b')')?;
-        Some(String::from_utf8_lossy(&rest[start + 1..end]).into_owned())
-    } else {
-        let end = rest.iter().position(|b| *b == b'>')?;
-        let raw = hex::decode(&rest[start + 1..end]).ok()?;
-        if raw.starts_with(&[0xFE, 0xFF]) {
-            let units: Vec<u16> = raw[2..]
-                .chunks_exact(2)
-                .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                .collect();
-            Some(String::from_utf16_lossy(&units))
-        } else {
-            Some(String::from_utf8_lossy(&raw).into_owned())
+/// Reads the string value of `key` in the dictionary around `at`: of the
+/// occurrences within `limit` bytes either side, the nearest one followed
+/// by a literal `(…)` or hex `<…>` string.
+fn literal_near(bytes: &[u8], at: usize, key: &[u8], limit: usize) -> Option<String> {
+    let from = at.saturating_sub(limit);
+    let window = bytes.get(from..(at + limit).min(bytes.len()))?;
+    let mut found: Vec<(usize, String)> = find_all(window, key)
+        .into_iter()
+        .filter_map(|i| string_after(&window[i + key.len()..]).map(|v| (i, v)))
+        .collect();
+    let centre = at - from;
+    found.sort_by_key(|(i, _)| i.abs_diff(centre));
+    found.into_iter().next().map(|(_, v)| v)
+}
+
+fn string_after(rest: &[u8]) -> Option<String> {
+    let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    match rest[start] {
+        b'(' => {
+            let end = start + rest[start..].iter().position(|b| *b == b')')?;
+            Some(String::from_utf8_lossy(&rest[start + 1..end]).into_owned())
         }
+        b'<' if rest.get(start + 1) != Some(&b'<') => {
+            let end = start + rest[start..].iter().position(|b| *b == b'>')?;
+            let raw = hex::decode(trim_hex(&rest[start + 1..end])).ok()?;
+            if raw.starts_with(&[0xFE, 0xFF]) {
+                let units: Vec<u16> = raw[2..]
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
+                Some(String::from_utf16_lossy(&units))
+            } else {
+                Some(String::from_utf8_lossy(&raw).into_owned())
+            }
+        }
+        _ => None,
     }
 }
 
@@ -195,9 +208,9 @@ fn check_one(pdf: &[u8], at: usize, ranges: [usize; 4], roots: &[Certificate]) -
     };
     let mut result = examine(pdf, &ranges, &signed, roots);
     result.covers_whole_file = second_end == pdf.len();
-    // The dictionary entries sit near the /ByteRange key.
-    let from = at.saturating_sub(16 * 1024 + 512);
-    result.signed_at = literal_after(pdf, from, b"/M", 40 * 1024);
+    // The dictionary's other entries sit near its /ByteRange key, on either
+    // side of the /Contents string.
+    result.signed_at = literal_near(pdf, at, b"/M", 40 * 1024);
     result
 }
 

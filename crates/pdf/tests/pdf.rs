@@ -31,6 +31,7 @@ fn letter() -> LetterData {
         attachments: "1 (satu) berkas".into(),
         subject: "Undangan Rapat Koordinasi Posyandu".into(),
         addressees: vec!["Camat Tengaran".into()],
+        destination: "Tempat".into(),
         body: body::parse(
             "Dalam rangka peningkatan layanan posyandu, kami mengundang Saudara.\n\n\
              1. Hari: Senin\n2. Tempat: Aula Dinas\n\n| Acara | Waktu |\n|---|---|\n| Pembukaan | 08.00 |",

@@ -93,6 +93,17 @@ enum Command {
 enum CaCommand {
     /// Create the root certificate and key (once), and print where they are.
     Init,
+    /// List the signer certificates with their serial numbers and status.
+    List,
+    /// Revoke a signer certificate: documents it signed are then reported
+    /// as revoked, and its holder gets a new certificate at the next signature.
+    Revoke {
+        /// Serial number in hexadecimal, as `serasi ca list` shows it.
+        serial: String,
+        /// Why it is revoked, such as "key compromised".
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +172,24 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url();
     if let Some(path) = serasi_store::sqlite_path(&url) {
         create_private_file(std::path::Path::new(path.split('?').next().unwrap_or(path)))?;
+    }
+    let store = Store::connect(&url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Opens the configured database for commands that read an existing
+/// office; a missing SQLite file is an error rather than a new, empty office.
+async fn open_existing_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    if let Some(path) = serasi_store::sqlite_path(&url) {
+        let file = std::path::Path::new(path.split('?').next().unwrap_or(path));
+        if !file.exists() {
+            anyhow::bail!(
+                "no Serasi database at {}; set SERASI_DATA_DIR (or DATABASE_URL) to the office's data folder",
+                file.display()
+            );
+        }
     }
     let store = Store::connect(&url).await?;
     store.migrate().await?;
@@ -292,12 +321,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = open_store(&config).await?;
             pdfcli::ca_init(&store, &config).await
         }
+        Command::Ca(CaCommand::List) => {
+            let store = open_existing_store(&config).await?;
+            pdfcli::ca_list(&store).await
+        }
+        Command::Ca(CaCommand::Revoke { serial, reason }) => {
+            let store = open_existing_store(&config).await?;
+            pdfcli::ca_revoke(&store, &serial, &reason).await
+        }
         Command::Verify { file } => {
-            let store = open_store(&config).await?;
+            let store = open_existing_store(&config).await?;
             pdfcli::verify(&store, &config, &file).await
         }
         Command::ExportPdf { document, out } => {
-            let store = open_store(&config).await?;
+            let store = open_existing_store(&config).await?;
             pdfcli::export(&store, &config, &document, &out).await
         }
     }

@@ -39,6 +39,39 @@ pub async fn ca_init(store: &Store, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub async fn ca_list(store: &Store) -> anyhow::Result<()> {
+    let certificates = store.all_certificates().await?;
+    if certificates.is_empty() {
+        println!("No signer certificates yet; each signer gets one at their first signature.");
+    }
+    for c in certificates {
+        let status = if c.revoked_at.is_some() {
+            "revoked"
+        } else if c.superseded_at.is_some() {
+            "superseded"
+        } else {
+            "active"
+        };
+        println!("{}  {status:<10}  {}", c.serial, c.subject);
+    }
+    Ok(())
+}
+
+pub async fn ca_revoke(store: &Store, serial: &str, reason: &str) -> anyhow::Result<()> {
+    if reason.trim().is_empty() {
+        bail!("give a reason with --reason, such as \"key compromised\"");
+    }
+    if store.certificate(serial).await?.is_none() {
+        bail!("no signer certificate with serial {serial:?}; `serasi ca list` shows them");
+    }
+    if store.revoke_certificate(serial, reason.trim()).await? {
+        println!("Revoked {serial}. Documents it signed are now reported as revoked.");
+    } else {
+        println!("{serial} was already revoked; nothing changed.");
+    }
+    Ok(())
+}
+
 fn describe(record: &PdfRecord) -> String {
     let number = record.number.as_deref().unwrap_or("-");
     let confidential = matches!(
@@ -60,13 +93,18 @@ fn describe(record: &PdfRecord) -> String {
 }
 
 pub async fn verify(store: &Store, _config: &Config, file: &Path) -> anyhow::Result<()> {
+    if !file.is_file() {
+        bail!("{} is not a file", file.display());
+    }
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let roots = match store.ca_certificate().await? {
-        Some(pem) => {
-            use der::DecodePem as _;
-            vec![x509_cert::Certificate::from_pem(pem.as_bytes())?]
-        }
-        None => Vec::new(),
+    let Some(pem) = store.ca_certificate().await? else {
+        bail!(
+            "this office has no certificate authority yet (run `serasi ca init`), so nothing can be verified"
+        );
+    };
+    let roots = {
+        use der::DecodePem as _;
+        vec![x509_cert::Certificate::from_pem(pem.as_bytes())?]
     };
     let sha256 = serasi_pdf::sha256_hex(&bytes);
     let checks = match serasi_pdf::check(&bytes, &roots) {
@@ -79,13 +117,14 @@ pub async fn verify(store: &Store, _config: &Config, file: &Path) -> anyhow::Res
     println!("SHA-256: {sha256}");
     for (i, check) in checks.iter().enumerate() {
         println!(
-            "signature {}: {} (signer {:?}, intact {}, covers the whole file {}, certificate {:?})",
+            "signature {}: {} (signer {:?}, intact {}, covers the whole file {}, certificate {:?}, serial {})",
             i + 1,
             if check.valid() { "valid" } else { "NOT valid" },
             check.signer_name,
             check.intact,
             check.covers_whole_file,
-            check.trust
+            check.trust,
+            check.certificate_serial
         );
     }
     if let Some(record) = &record {

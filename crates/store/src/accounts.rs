@@ -50,6 +50,12 @@ impl User {
     pub fn totp_secret(&self) -> Option<&str> {
         self.totp_secret.as_deref()
     }
+
+    /// Returns the end of the account's lockout (epoch ms), if it is
+    /// locked after too many wrong passwords.
+    pub fn locked_until(&self) -> Option<i64> {
+        self.locked_until
+    }
 }
 
 /// Fields of a new account; the password is hashed before storing.

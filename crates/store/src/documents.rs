@@ -1057,6 +1057,25 @@ both_backends! {
         Doc::from_row(row.ok_or_else(|| StoreError::not_found("document", id))?)
     }
 
+    /// Returns the signature block the document would get if whoever holds
+    /// or acts for the signer's post signed it on `day`, for previews.
+    pub(crate) async fn planned_signature_block(
+        conn: &mut Conn,
+        id: DocumentId,
+        day: Date,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let Some(doc) = doc(conn, id).await? else {
+            return Ok(None);
+        };
+        let chart = chart_for_doc(conn, &doc).await?;
+        let Some(actor) = chart.actors(doc.signer(), day).into_iter().next() else {
+            return Ok(None);
+        };
+        Ok(chart
+            .check_signer(actor.employee_id, doc.author, doc.required(), doc.signer(), day)
+            .ok())
+    }
+
     pub(crate) async fn doc(conn: &mut Conn, id: DocumentId) -> Result<Option<Doc>, StoreError> {
         let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1");
         let row: Option<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -106,6 +106,11 @@ pub struct SignerCertificate {
     pub subject: String,
     pub issued_at: i64,
     pub not_after: i64,
+    /// Set when a newer certificate replaced this one; what it signed
+    /// stays valid.
+    pub superseded_at: Option<i64>,
+    /// Set when the certificate was revoked; what it signed is reported
+    /// as revoked.
     pub revoked_at: Option<i64>,
 }
 
@@ -196,6 +201,7 @@ pub(crate) struct CertRow {
     subject: String,
     issued_at: i64,
     not_after: i64,
+    superseded_at: Option<i64>,
     revoked_at: Option<i64>,
 }
 
@@ -209,6 +215,7 @@ impl CertRow {
             subject: self.subject,
             issued_at: self.issued_at,
             not_after: self.not_after,
+            superseded_at: self.superseded_at,
             revoked_at: self.revoked_at,
         })
     }
@@ -408,7 +415,13 @@ both_backends! {
         })
     }
 
-    pub(crate) async fn facts(conn: &mut Conn, view: DocumentView) -> Result<LetterFacts, StoreError> {
+    pub(crate) async fn facts(conn: &mut Conn, mut view: DocumentView) -> Result<LetterFacts, StoreError> {
+        if view.signature_block.is_empty() {
+            let day = serasi_domain::wib::today();
+            if let Some(block) = documents_db::planned_signature_block(conn, view.id, day).await? {
+                view.signature_block = block;
+            }
+        }
         let owner: Option<Uuid> =
             sqlx::query_scalar("SELECT organization_id FROM positions WHERE id = $1")
                 .bind(view.required_signer_id.as_uuid())
@@ -480,7 +493,7 @@ both_backends! {
     ) -> Result<Vec<SignerCertificate>, StoreError> {
         let rows: Vec<CertRow> = sqlx::query_as(
             "SELECT serial, employee_id, certificate, sealed_key, subject, issued_at, not_after, \
-             revoked_at FROM signer_certificates \
+             superseded_at, revoked_at FROM signer_certificates \
              WHERE ($1 IS NULL OR employee_id = $1) AND ($2 IS NULL OR serial = $2) \
              ORDER BY issued_at DESC",
         )
@@ -569,6 +582,18 @@ both_backends! {
         Ok(())
     }
 
+    pub(crate) async fn supersede(conn: &mut Conn, employee: EmployeeId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE signer_certificates SET superseded_at = $2 \
+             WHERE employee_id = $1 AND superseded_at IS NULL",
+        )
+        .bind(employee.as_uuid())
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
     pub(crate) async fn revoke(conn: &mut Conn, serial: &str, reason: &str) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE signer_certificates SET revoked_at = $2, revoked_reason = $3 \
@@ -629,7 +654,19 @@ impl Store {
 
     /// Returns the signed PDF behind a verification code.
     pub async fn pdf_by_code(&self, code: &str) -> Result<Option<PdfRecord>, StoreError> {
-        let code = code.trim().to_ascii_uppercase();
+        // Crockford base32 reads O as 0 and I or L as 1, and ignores the
+        // hyphens people add when copying a code from paper.
+        let code: String = code
+            .trim()
+            .to_ascii_uppercase()
+            .chars()
+            .filter(|c| *c != '-' && *c != ' ')
+            .map(|c| match c {
+                'O' => '0',
+                'I' | 'L' => '1',
+                other => other,
+            })
+            .collect();
         rd!(self, |conn, q| Ok(q::pdf_where(conn, PdfKey::Code, code)
             .await?
             .into_iter()
@@ -733,6 +770,11 @@ impl Store {
             .await)
     }
 
+    /// Returns every signer certificate, newest first.
+    pub async fn all_certificates(&self) -> Result<Vec<SignerCertificate>, StoreError> {
+        rd!(self, |conn, q| q::certificates(conn, None, None).await)
+    }
+
     /// The certificate with this serial number.
     pub async fn certificate(&self, serial: &str) -> Result<Option<SignerCertificate>, StoreError> {
         let serial = serial.to_ascii_lowercase();
@@ -746,8 +788,8 @@ impl Store {
         .next()))
     }
 
-    /// Records a new certificate for `employee` and revokes their earlier
-    /// ones as superseded.
+    /// Records a new certificate for `employee` and marks their earlier
+    /// ones superseded (not revoked: what they signed stays valid).
     pub async fn add_certificate(
         &self,
         employee: EmployeeId,
@@ -765,14 +807,11 @@ impl Store {
             subject: subject.to_owned(),
             issued_at: now_ms(),
             not_after,
+            superseded_at: None,
             revoked_at: None,
         };
         tx!(self, |conn, q| {
-            for old in q::certificates(conn, Some(employee), None).await? {
-                if old.revoked_at.is_none() {
-                    q::revoke(conn, &old.serial, "superseded").await?;
-                }
-            }
+            q::supersede(conn, employee).await?;
             q::insert_certificate(conn, &row).await
         })
     }

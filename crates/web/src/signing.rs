@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serasi_domain::body;
-use serasi_domain::document::{Layout, SecurityClass, Urgency};
+use serasi_domain::document::{Layout, Recipient, SecurityClass, Urgency};
 use serasi_domain::rank::Rank;
 use serasi_domain::{DocumentId, EmployeeId, wib};
 use serasi_pdf::bsre::{BsreClient, BsreConfig, BsreError, Credential, SignPdfRequest};
@@ -349,6 +349,16 @@ pub fn letter_data(
         attachments: attachment_line(view.attachment_count),
         subject: view.subject.clone(),
         addressees: view.addressees.iter().map(|r| r.label.clone()).collect(),
+        destination: match view.addressees.as_slice() {
+            [one] => match &one.recipient {
+                Recipient::External {
+                    address: Some(address),
+                    ..
+                } if !address.trim().is_empty() => address.trim().to_owned(),
+                _ => "Tempat".to_owned(),
+            },
+            _ => "Tempat".to_owned(),
+        },
         body: body::parse(&view.body),
         signature_lines,
         signer_name: facts.signer.name.clone(),
@@ -524,17 +534,12 @@ pub async fn sign_document(
     match state.config().signing.signer.clone() {
         SignerChoice::Local => {
             let Some(password) = password else {
-                if totp.is_some() {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "password_required",
-                        t.get("error-sign-password-for-key"),
-                    )
-                    .field("password"));
-                }
-                return crate::api::documents::confirm_signer(state, t, user, client, None, None)
-                    .await
-                    .map(|_| (String::new(), String::new()));
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "password_required",
+                    t.get("error-sign-password-for-key"),
+                )
+                .field("password"));
             };
             crate::api::documents::confirm_signer(state, t, user, client, Some(password), None)
                 .await?;
@@ -782,15 +787,30 @@ pub fn verdict_status(record: Option<&PdfRecord>, signatures: &[SignatureCheck])
     if signatures.is_empty() {
         return "unsigned";
     }
-    let all_valid = signatures.iter().all(SignatureCheck::valid);
+    // A stored file's own signatures only have to be sound and from a known
+    // root: the certificate may have expired since, because the record
+    // proves when this installation issued the bytes.
+    let all_sound = signatures.iter().all(|s| {
+        s.intact
+            && s.signature_valid
+            && s.covers_whole_file
+            && s.trust != serasi_pdf::Trust::UnknownIssuer
+    });
+    let broken = signatures.iter().any(|s| !s.intact || !s.covers_whole_file);
+    let ours = signatures
+        .iter()
+        .any(|s| s.trust != serasi_pdf::Trust::UnknownIssuer);
     match record {
         Some(r) if r.certificate_revoked_at.is_some() => "revoked",
         Some(r) if r.state == serasi_domain::document::DocumentState::Cancelled => "cancelled",
         // A BSrE signature chains to BSrE's root, not ours: the stored
         // hash is the proof that this installation issued these bytes.
-        Some(r) if r.backend == "bsre" => "valid",
-        Some(_) if all_valid => "valid",
-        _ if signatures.iter().any(|s| !s.intact || !s.covers_whole_file) => "altered",
+        Some(r) if r.backend == "bsre" && !broken => "valid",
+        Some(_) if all_sound => "valid",
+        _ if broken => "altered",
+        // Signed with this installation's key but not byte for byte the
+        // file it issued: something outside the signed ranges was changed.
+        None if ours => "altered",
         _ => "unknown",
     }
 }
@@ -832,16 +852,14 @@ pub async fn reseal_after_password_change(
     }
 }
 
-/// Checks a stored attachment that is a signed PDF, for the note shown
-/// beside it.
-pub async fn check_attachment(state: &AppState, bytes: Vec<u8>) -> Option<Vec<SignatureCheck>> {
+/// Checks a stored attachment that is a PDF the way the public check page
+/// would; `None` for a file that is not a PDF or carries no signature.
+pub async fn check_attachment(state: &AppState, bytes: Vec<u8>) -> Option<Verdict> {
     if !bytes.starts_with(b"%PDF-") {
         return None;
     }
-    let roots = state.signing().roots(state).await.ok()?;
-    tokio::task::spawn_blocking(move || serasi_pdf::check(&bytes, &roots).ok())
-        .await
-        .ok()
-        .flatten()
-        .filter(|s| !s.is_empty())
+    match check_file(state, bytes).await {
+        Ok(Ok(verdict)) if verdict.status != "unsigned" => Some(verdict),
+        _ => None,
+    }
 }

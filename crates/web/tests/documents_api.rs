@@ -9,7 +9,7 @@ use serasi_store::{NewUser, Store, test_both_backends};
 use serde_json::{Value, json};
 
 mod common;
-use common::{get, json_request, org_id, send, setup};
+use common::{get, json_request, org_id, send, setup, upload_file as upload};
 
 test_both_backends!(
     draft_validation_and_conflicts,
@@ -528,7 +528,8 @@ async fn sign_rejections_and_double_click(store: Store) {
     let sign = format!("{uri}/sign");
     let unconfirmed = post(&office, &office.kadis, &sign, &json!({})).await;
     assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(unconfirmed.json()["error"], "confirmation_required");
+    // The installation's own CA needs the password to unlock the key.
+    assert_eq!(unconfirmed.json()["error"], "password_required");
     let wrong = post(
         &office,
         &office.kadis,
@@ -733,27 +734,6 @@ async fn delegations_over_api(store: Store) {
     .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     let _ = (&office.kabid, &office.dinkes);
-}
-
-fn upload(uri: &str, token: &str, name: &str, bytes: &[u8]) -> Request<Body> {
-    let boundary = "serasi-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-         Content-Type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    Request::builder()
-        .method(Method::POST)
-        .uri(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .expect("request")
 }
 
 async fn attachments_over_api(store: Store) {

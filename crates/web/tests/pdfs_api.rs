@@ -18,7 +18,7 @@ use serasi_web::signing::{SignerChoice, SigningConfig};
 use serde_json::{Value, json};
 
 mod common;
-use common::{get, json_request, org_id, send, setup_with, test_config};
+use common::{get, json_request, org_id, send, setup_with, test_config, upload_file};
 
 test_both_backends!(
     signed_pdf_checks_out,
@@ -168,6 +168,20 @@ async fn post(office: &Office, token: &str, uri: &str, body: &Value) -> common::
 
 /// A submitted letter waiting for the head's signature; returns its id.
 async fn ready_letter(office: &Office, subject: &str, security: &str) -> String {
+    let id = draft_letter(office, subject, security).await;
+    let submitted = post(
+        office,
+        &office.staff,
+        &format!("/api/v1/documents/{id}/submit"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    id
+}
+
+/// A draft letter from the staff member to the head of Dinas Kesehatan.
+async fn draft_letter(office: &Office, subject: &str, security: &str) -> String {
     let body = json!({
         "kind": "surat_dinas",
         "classification": "000.1.2",
@@ -181,16 +195,7 @@ async fn ready_letter(office: &Office, subject: &str, security: &str) -> String 
     });
     let created = post(office, &office.staff, "/api/v1/documents", &body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let id = created.json()["id"].as_str().expect("id").to_owned();
-    let submitted = post(
-        office,
-        &office.staff,
-        &format!("/api/v1/documents/{id}/submit"),
-        &json!({}),
-    )
-    .await;
-    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
-    id
+    created.json()["id"].as_str().expect("id").to_owned()
 }
 
 async fn sign(office: &Office, id: &str, password: &str) -> common::Response {
@@ -351,8 +356,32 @@ async fn signed_pdf_checks_out(store: Store) {
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
+    let lower = send(
+        &office.app,
+        public_get(&format!("/api/v1/verify/{}", code.to_lowercase())),
+    )
+    .await;
+    assert_eq!(lower.status, StatusCode::OK, "codes are read case-blind");
     let genuine = send(&office.app, upload(first.bytes.clone())).await;
     assert_eq!(genuine.json()["status"], "valid", "{}", genuine.body);
+    assert!(
+        genuine.json()["signatures"][0]["signed_at"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("D:20")),
+        "{}",
+        genuine.body
+    );
+    // A changed digit in the signature's zero padding keeps the signature
+    // sound, but the file is no longer the one issued.
+    let padding = first
+        .bytes
+        .windows(40)
+        .rposition(|w| w.iter().all(|b| *b == b'0'))
+        .expect("padding");
+    let mut padded = first.bytes.clone();
+    padded[padding + 10] = b'1';
+    let padded = send(&office.app, upload(padded)).await;
+    assert_eq!(padded.json()["status"], "altered", "{}", padded.body);
     let mut altered = first.bytes.clone();
     altered[first.bytes.len() / 3] ^= 0x20;
     let altered = send(&office.app, upload(altered)).await;
@@ -373,6 +402,56 @@ async fn signed_pdf_checks_out(store: Store) {
     assert_eq!(truncated.status, StatusCode::UNPROCESSABLE_ENTITY);
     let empty = send(&office.app, upload(Vec::new())).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A signed PDF attached to a new draft is stored untouched, and the
+    // document page says what its signature is worth.
+    let draft = draft_letter(&office, "Tindak lanjut jadwal", "biasa").await;
+    let attached = send(
+        &office.app,
+        upload_file(
+            &format!("/api/v1/documents/{draft}/attachments"),
+            &office.staff,
+            "surat-masuk.pdf",
+            &first.bytes,
+        ),
+    )
+    .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.body);
+    assert_eq!(
+        attached.json()["sha256"].as_str().expect("sha"),
+        serasi_pdf::sha256_hex(&first.bytes),
+        "the attachment is stored byte for byte"
+    );
+    let mut changed = first.bytes.clone();
+    changed[first.bytes.len() / 3] ^= 0x20;
+    let attached = send(
+        &office.app,
+        upload_file(
+            &format!("/api/v1/documents/{draft}/attachments"),
+            &office.staff,
+            "diubah.pdf",
+            &changed,
+        ),
+    )
+    .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.body);
+    let page = send(
+        &office.app,
+        get(&format!("/letters/{draft}"), &office.staff),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("ditandatangani Pejabat kadis, sah dan utuh"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("berkas diubah setelah ditandatangani"),
+        "{}",
+        page.body
+    );
 }
 
 async fn confidential_checks_hide_the_subject(store: Store) {

@@ -19,6 +19,7 @@ CREATE TABLE signer_certificates (
     subject TEXT NOT NULL,
     issued_at BIGINT NOT NULL,
     not_after BIGINT NOT NULL,
+    superseded_at BIGINT,
     revoked_at BIGINT,
     revoked_reason TEXT
 );

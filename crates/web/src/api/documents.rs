@@ -956,8 +956,12 @@ pub async fn return_document(
 /// The signer's confirmation and the letter's date and number.
 #[derive(Deserialize, ToSchema, Default)]
 pub struct SignBody {
-    /// The signer's password; or `totp` when TOTP is enabled.
+    /// With the installation's own CA: the signer's account password, which
+    /// also unlocks their signing key (required). With BSrE: the signer's
+    /// BSrE passphrase.
     pub password: Option<String>,
+    /// With BSrE: the signer's BSrE TOTP code instead of the passphrase.
+    /// The installation's own CA needs the password.
     pub totp: Option<String>,
     /// The letter's date (WIB); today when absent. An earlier date than
     /// numbers already given yields an insert number such as `005.1`.
@@ -977,6 +981,25 @@ pub async fn confirm_signer(
     password: Option<&str>,
     totp: Option<&str>,
 ) -> Result<(), ApiError> {
+    // A locked account cannot sign, so a stolen token gives no extra
+    // password guesses. The account is read again for the current state.
+    let fresh = state
+        .store()
+        .user(user.id)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    if let Some(until) = fresh
+        .as_ref()
+        .and_then(serasi_store::User::locked_until)
+        .filter(|until| *until > serasi_store::now_ms())
+    {
+        return Err(ApiError::new(
+            StatusCode::LOCKED,
+            "locked",
+            t.fmt("login-locked", &[("time", &t.datetime(until))]),
+        )
+        .field("password"));
+    }
     let password = password.map(str::trim).filter(|p| !p.is_empty());
     let totp = totp.map(str::trim).filter(|c| !c.is_empty());
     if password.is_none() && totp.is_none() {

@@ -1020,25 +1020,28 @@ async fn signature_note(state: &AppState, t: Tr, sha256: &str) -> String {
     let Ok(bytes) = state.files().get(sha256) else {
         return String::new();
     };
-    match crate::signing::check_attachment(state, bytes).await {
-        None => String::new(),
-        Some(checks) => checks
-            .iter()
-            .map(|c| {
-                let key = if !c.intact || !c.covers_whole_file {
-                    "attachment-signature-altered"
-                } else if !c.signature_valid {
-                    "attachment-signature-invalid"
-                } else if c.trust == serasi_pdf::Trust::Trusted {
-                    "attachment-signature-trusted"
-                } else {
-                    "attachment-signature-intact"
-                };
-                t.fmt(key, &[("name", c.signer_name.as_str())])
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-    }
+    let Some(verdict) = crate::signing::check_attachment(state, bytes).await else {
+        return String::new();
+    };
+    let key = match verdict.status {
+        "valid" => "attachment-signature-trusted",
+        "revoked" => "attachment-signature-revoked",
+        "cancelled" => "attachment-signature-cancelled",
+        "altered" => "attachment-signature-altered",
+        _ => "attachment-signature-intact",
+    };
+    let names: Vec<&str> = verdict
+        .signatures
+        .iter()
+        .map(|s| s.signer_name.as_str())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let name = if names.is_empty() {
+        "—".to_owned()
+    } else {
+        names.join(", ")
+    };
+    t.fmt(key, &[("name", name.as_str())])
 }
 
 async fn pdf(

@@ -89,10 +89,14 @@ async fn by_code(
 async fn upload(
     State(state): State<AppState>,
     viewer: Viewer,
-    multipart: Multipart,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
     let t = viewer.tr();
     let mut page = VerifyPage::new(&viewer, "/v");
+    let Ok(multipart) = multipart else {
+        page.error = Some(t.get("error-verify-empty").to_owned());
+        return Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response());
+    };
     let checked = match crate::api::documents::read_upload(&state, t, multipart).await {
         Ok((_, bytes)) => crate::api::pdfs::checked(&state, t, bytes).await,
         Err(e) => Err(e),

@@ -116,3 +116,25 @@ pub async fn org_id(app: &Router, token: &str, code: &str) -> String {
         .expect("id")
         .to_owned()
 }
+
+/// A multipart upload with one `file` field, as the attachment form sends.
+pub fn upload_file(uri: &str, token: &str, name: &str, bytes: &[u8]) -> Request<Body> {
+    let boundary = "serasi-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request")
+}
