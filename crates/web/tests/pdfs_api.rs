@@ -26,6 +26,7 @@ test_both_backends!(
     letterheads_print_and_reject_bad_emblems,
     password_change_keeps_the_key_and_revocation_shows,
     bsre_refusals_and_timeouts_keep_numbers_whole,
+    delegated_signature_and_external_address_print,
 );
 
 const PASSWORD: &str = "kata-sandi-penanda";
@@ -38,6 +39,7 @@ struct Office {
     staff: String,
     kadis: String,
     outsider: String,
+    kadis_post: String,
     dinkes_post: String,
     config: WebConfig,
 }
@@ -153,6 +155,7 @@ async fn office_with(store: Store, config: WebConfig) -> Office {
         staff,
         kadis,
         outsider,
+        kadis_post: kadis_p,
         dinkes_post,
         config,
     }
@@ -764,4 +767,99 @@ async fn bsre_refusals_and_timeouts_keep_numbers_whole(store: Store) {
         "a second signature is refused"
     );
     assert!(office.config.signing.public_url.starts_with("http"));
+}
+
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("letter.pdf");
+    std::fs::write(&path, bytes).expect("write");
+    tool_output(Command::new("pdftotext").arg("-layout").arg(&path).arg("-"))
+}
+
+async fn delegated_signature_and_external_address_print(store: Store) {
+    let office = office(store).await;
+    let (sekdis_post, sekdis) = person(
+        &office.app,
+        &office.store,
+        &office.admin,
+        Hire(
+            "DISKOMINFO.SEK",
+            "Sekretaris Dinas",
+            Some(&office.kadis_post),
+            "198003082005012006",
+            "sekdis",
+        ),
+    )
+    .await;
+    let today = serasi_domain::wib::today();
+    let delegation = send(
+        &office.app,
+        json_request(
+            Method::POST,
+            "/api/v1/delegations",
+            &office.admin,
+            &json!({
+                "kind": "an", "principal_id": office.kadis_post,
+                "delegate_position_id": sekdis_post, "decree_number": "800/7/2026",
+                "starts_on": (today - time::Duration::days(1)).to_string(),
+                "ends_on": (today + time::Duration::days(30)).to_string()
+            }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        delegation.status,
+        StatusCode::CREATED,
+        "{}",
+        delegation.body
+    );
+    let body = json!({
+        "kind": "surat_dinas",
+        "classification": "000.1.2",
+        "subject": "Permohonan data pelanggan",
+        "body": "Dengan hormat,\n\nKami memohon data pelanggan.",
+        "addressees": [{ "type": "external", "name": "Direktur PDAM Kabupaten Semarang", "address": "Jl. Merdeka 1, Semarang" }],
+        "signer_position_id": sekdis_post,
+        "reviewers": [],
+        "coordinators": [],
+    });
+    let created = post(&office, &office.staff, "/api/v1/documents", &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.json()["id"].as_str().expect("id").to_owned();
+
+    let preview = send(
+        &office.app,
+        get(&format!("/api/v1/documents/{id}/pdf"), &office.staff),
+    )
+    .await;
+    let text = pdf_text(&preview.bytes);
+    assert!(text.contains("a.n. Kepala Dinas Komunikasi"), "{text}");
+    assert!(text.contains("Jl. Merdeka 1, Semarang"), "{text}");
+
+    let submitted = post(
+        &office,
+        &office.staff,
+        &format!("/api/v1/documents/{id}/submit"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(submitted.status, StatusCode::OK, "{}", submitted.body);
+    let signed = post(
+        &office,
+        &sekdis,
+        &format!("/api/v1/documents/{id}/sign"),
+        &json!({ "password": PASSWORD }),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    let pdf = send(
+        &office.app,
+        get(&format!("/api/v1/documents/{id}/pdf"), &sekdis),
+    )
+    .await;
+    let text = pdf_text(&pdf.bytes);
+    assert!(text.contains("a.n. Kepala Dinas Komunikasi"), "{text}");
+    assert!(text.contains("Pejabat sekdis"), "{text}");
+    assert!(text.contains("198003082005012006"), "{text}");
+    assert!(text.contains("Jl. Merdeka 1, Semarang"), "{text}");
 }
