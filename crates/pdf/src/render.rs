@@ -274,13 +274,12 @@ const LONGEST_WORD: usize = 40;
 /// letter data except the QR link.
 fn breakable(value: &mut serde_json::Value) {
     match value {
-        serde_json::Value::String(text) => {
+        serde_json::Value::String(text)
             if text
                 .split_whitespace()
-                .any(|w| w.chars().count() > LONGEST_WORD)
-            {
-                *text = break_words(text);
-            }
+                .any(|w| w.chars().count() > LONGEST_WORD) =>
+        {
+            *text = break_words(text);
         }
         serde_json::Value::Array(items) => items.iter_mut().for_each(breakable),
         serde_json::Value::Object(map) => {

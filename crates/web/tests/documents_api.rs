@@ -2,8 +2,7 @@
 //! and every rejection the workflow promises.
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use serasi_domain::user::Role;
 use serasi_store::{NewUser, Store, test_both_backends};
 use serde_json::{Value, json};
