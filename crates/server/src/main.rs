@@ -73,6 +73,9 @@ enum Command {
     /// Manage the installation's certificate authority.
     #[command(subcommand)]
     Ca(CaCommand),
+    /// Talk to the configured BSrE eSign API.
+    #[command(subcommand)]
+    Bsre(BsreCommand),
     /// Check a signed PDF offline: exits 0 only for a genuine, unchanged
     /// document of this installation.
     Verify {
@@ -86,6 +89,20 @@ enum Command {
         /// Output file; `-` writes to standard output.
         #[arg(long, short)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum BsreCommand {
+    /// Ask BSrE whether a signer's certificate is usable (signer = bsre).
+    Status {
+        /// The signer's NIK as BSrE knows it.
+        nik: String,
+    },
+    /// Ask BSrE to verify a signed PDF (signer = bsre).
+    Verify {
+        /// The PDF file.
+        file: PathBuf,
     },
 }
 
@@ -329,6 +346,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let store = open_existing_store(&config).await?;
             pdfcli::ca_revoke(&store, &serial, &reason).await
         }
+        Command::Bsre(BsreCommand::Status { nik }) => pdfcli::bsre_status(&config, &nik).await,
+        Command::Bsre(BsreCommand::Verify { file }) => pdfcli::bsre_verify(&config, &file).await,
         Command::Verify { file } => {
             let store = open_existing_store(&config).await?;
             pdfcli::verify(&store, &config, &file).await

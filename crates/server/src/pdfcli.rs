@@ -183,3 +183,36 @@ pub async fn export(
     }
     Ok(())
 }
+
+fn bsre_client(config: &Config) -> anyhow::Result<serasi_pdf::bsre::BsreClient> {
+    match config.signing().signer {
+        serasi_web::signing::SignerChoice::Bsre(bsre) => {
+            Ok(serasi_pdf::bsre::BsreClient::new(bsre)?)
+        }
+        serasi_web::signing::SignerChoice::Local => {
+            bail!("signer is local; set signer = \"bsre\" and bsre_url to talk to BSrE")
+        }
+    }
+}
+
+pub async fn bsre_status(config: &Config, nik: &str) -> anyhow::Result<()> {
+    let status = bsre_client(config)?.user_status(nik.trim()).await?;
+    println!("{}", status.message);
+    if status.active {
+        println!("The certificate is usable for signing.");
+        Ok(())
+    } else {
+        bail!("BSrE reports no usable certificate for this NIK")
+    }
+}
+
+pub async fn bsre_verify(config: &Config, file: &Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let verdict = bsre_client(config)?.verify_pdf(&bytes).await?;
+    println!("{}", verdict.summary);
+    if verdict.valid {
+        Ok(())
+    } else {
+        bail!("BSrE does not consider {} valid", file.display())
+    }
+}
