@@ -108,6 +108,33 @@ fn write_private(path: &Path, text: &str) -> Result<(), SetupError> {
     file.sync_all().map_err(io(path))
 }
 
+/// Loads a root that another process is writing, waiting up to five
+/// seconds for both files to be complete.
+async fn wait_for_files(key_path: &Path, cert_path: &Path) -> Result<Authority, SetupError> {
+    let mut last = None;
+    for _ in 0..50 {
+        let cert = std::fs::read_to_string(cert_path);
+        let key = std::fs::read_to_string(key_path);
+        if let (Ok(cert), Ok(key)) = (cert, key) {
+            match Authority::from_pem(cert, key) {
+                Ok(a) => return Ok(a),
+                Err(e) => last = Some(e),
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    match last {
+        Some(e) => Err(e.into()),
+        None => Err(SetupError::Io {
+            path: cert_path.display().to_string(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the root certificate did not appear",
+            ),
+        }),
+    }
+}
+
 /// Creates the root in `dir` and records its certificate, unless the
 /// database already names one. Returns the root in force and whether it
 /// was created now.
@@ -126,6 +153,7 @@ pub async fn ensure_ca(
         None
     };
     let mut created = false;
+    let mut loaded = None;
     let recorded = match store.ca_certificate().await? {
         Some(pem) => pem,
         None => {
@@ -134,26 +162,41 @@ pub async fn ensure_ca(
                 None => {
                     std::fs::create_dir_all(dir).map_err(io(dir))?;
                     let a = Authority::create(name)?;
-                    write_private(&key_path, a.key_pem())?;
-                    std::fs::write(&cert_path, &a.certificate_pem).map_err(io(&cert_path))?;
-                    created = true;
-                    a
+                    match write_private(&key_path, a.key_pem()) {
+                        Ok(()) => {
+                            std::fs::write(&cert_path, &a.certificate_pem)
+                                .map_err(io(&cert_path))?;
+                            created = true;
+                            a
+                        }
+                        // Another server sharing the folder created it a
+                        // moment ago: use theirs once its files are complete.
+                        Err(SetupError::Io { source, .. })
+                            if source.kind() == std::io::ErrorKind::AlreadyExists =>
+                        {
+                            wait_for_files(&key_path, &cert_path).await?
+                        }
+                        Err(e) => return Err(e),
+                    }
                 }
             };
-            store
+            let recorded = store
                 .put_ca_certificate(&authority.certificate_pem, false)
-                .await?
+                .await?;
+            loaded = Some(authority);
+            recorded
         }
     };
-    let local = if created {
-        Some(Authority::from_pem(
-            std::fs::read_to_string(&cert_path).map_err(io(&cert_path))?,
-            std::fs::read_to_string(&key_path).map_err(io(&key_path))?,
-        )?)
-    } else {
-        local
-    };
-    let authority = local.filter(|a| a.certificate_pem.trim() == recorded.trim());
+    let matches = |a: &Authority| a.certificate_pem.trim() == recorded.trim();
+    let mut authority = loaded.or(local).filter(matches);
+    if authority.is_none() && key_path.exists() {
+        // Another server may have written the folder after this one first
+        // looked at it.
+        authority = wait_for_files(&key_path, &cert_path)
+            .await
+            .ok()
+            .filter(matches);
+    }
     let root = {
         use der::DecodePem as _;
         Certificate::from_pem(recorded.as_bytes()).map_err(CaError::from)?

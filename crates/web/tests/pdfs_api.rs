@@ -27,6 +27,7 @@ test_both_backends!(
     password_change_keeps_the_key_and_revocation_shows,
     bsre_refusals_and_timeouts_keep_numbers_whole,
     delegated_signature_and_external_address_print,
+    servers_starting_together_share_one_root,
 );
 
 const PASSWORD: &str = "kata-sandi-penanda";
@@ -862,4 +863,24 @@ async fn delegated_signature_and_external_address_print(store: Store) {
     assert!(text.contains("Pejabat sekdis"), "{text}");
     assert!(text.contains("198003082005012006"), "{text}");
     assert!(text.contains("Jl. Merdeka 1, Semarang"), "{text}");
+}
+
+async fn servers_starting_together_share_one_root(store: Store) {
+    store.load_reference_data().await.expect("reference data");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ca_dir = dir.path().join("ca");
+    let (a, b) = tokio::join!(
+        serasi_web::signing::ensure_ca(&store, &ca_dir, "Pemerintah Kabupaten Semarang"),
+        serasi_web::signing::ensure_ca(&store, &ca_dir, "Pemerintah Kabupaten Semarang"),
+    );
+    let (a, a_created) = a.expect("first server");
+    let (b, b_created) = b.expect("second server");
+    assert_eq!(a.root_pem, b.root_pem, "both use the same root");
+    assert!(a_created ^ b_created, "exactly one of them created it");
+    assert!(a.has_key() && b.has_key());
+    let (again, created) = serasi_web::signing::ensure_ca(&store, &ca_dir, "x")
+        .await
+        .expect("restart");
+    assert!(!created);
+    assert_eq!(again.root_pem, a.root_pem);
 }
