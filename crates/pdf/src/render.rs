@@ -271,7 +271,7 @@ const LONGEST_WORD: usize = 40;
 
 /// Inserts zero-width spaces into every run of more than `LONGEST_WORD`
 /// non-space characters, every 20 characters, in all strings of the
-/// letter data except the QR link.
+/// letter data except the QR link, the statement and the number.
 fn breakable(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::String(text)
@@ -284,7 +284,9 @@ fn breakable(value: &mut serde_json::Value) {
         serde_json::Value::Array(items) => items.iter_mut().for_each(breakable),
         serde_json::Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                if key != "url" {
+                // The link must stay copyable; the number and the
+                // statement break at their slashes and spaces.
+                if !matches!(key.as_str(), "url" | "statement" | "number") {
                     breakable(item);
                 }
             }

@@ -37,7 +37,13 @@ pub enum VerifyError {
     NotPdf,
     #[error("the PDF is incomplete (no end-of-file marker)")]
     Truncated,
+    #[error("the PDF carries more than {MAX_SIGNATURES} signatures")]
+    TooManySignatures,
 }
+
+/// Most signatures checked in one file; each one hashes up to the whole
+/// file, so a file with hundreds of them would cost minutes of CPU.
+pub const MAX_SIGNATURES: usize = 16;
 
 /// How far the signer's certificate is trusted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -157,12 +163,17 @@ pub fn check(pdf: &[u8], roots: &[Certificate]) -> Result<Vec<SignatureCheck>, V
     if find_all(tail, b"%%EOF").is_empty() {
         return Err(VerifyError::Truncated);
     }
+    let places = find_all(pdf, b"/ByteRange");
+    if places.len() > MAX_SIGNATURES {
+        return Err(VerifyError::TooManySignatures);
+    }
     let mut checks = Vec::new();
-    for at in find_all(pdf, b"/ByteRange") {
-        let Some(ranges) = parse_ranges(pdf, at) else {
-            continue;
-        };
-        checks.push(check_one(pdf, at, ranges, roots));
+    for at in places {
+        // A byte range that cannot be read belongs to a damaged signature.
+        checks.push(match parse_ranges(pdf, at) {
+            Some(ranges) => check_one(pdf, at, ranges, roots),
+            None => broken("unreadable byte range"),
+        });
     }
     Ok(checks)
 }
@@ -407,5 +418,29 @@ fn fill_subject(result: &mut SignatureCheck, certificate: &Certificate) {
                 _ => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_signatures_are_refused() {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        for _ in 0..=MAX_SIGNATURES {
+            pdf.extend_from_slice(b"<< /ByteRange [0 10 20 30] >>\n");
+        }
+        pdf.extend_from_slice(b"%%EOF\n");
+        assert_eq!(check(&pdf, &[]).err(), Some(VerifyError::TooManySignatures));
+    }
+
+    #[test]
+    fn unreadable_byte_range_is_broken() {
+        let pdf = b"%PDF-1.7\n<< /ByteRange [0 -5 20] >>\n%%EOF\n";
+        let checks = check(pdf, &[]).expect("readable file");
+        assert_eq!(checks.len(), 1);
+        assert!(!checks[0].intact);
+        assert!(!checks[0].valid());
     }
 }

@@ -152,6 +152,23 @@ fn a_village_letter_has_the_three_tier_kop_and_long_bodies_paginate() {
 }
 
 #[test]
+fn a_decree_has_tentang_and_addressees_print_in_title_layouts() {
+    let mut decree = letter();
+    decree.layout = "title".into();
+    decree.title = "Keputusan Bupati Semarang".into();
+    decree.subject = "Pembentukan tim e-Office".into();
+    decree.addressees = vec!["Para Kepala Perangkat Daerah".into()];
+    let pdf = render(&decree, date!(2026 - 12 - 04)).expect("render");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "decree.pdf", &pdf);
+    let text = run(Command::new("pdftotext").arg(&path).arg("-"));
+    assert!(text.contains("KEPUTUSAN BUPATI SEMARANG"), "{text}");
+    assert!(text.contains("TENTANG"), "{text}");
+    assert!(text.contains("PEMBENTUKAN TIM E-OFFICE"), "{text}");
+    assert!(text.contains("Para Kepala Perangkat Daerah"), "{text}");
+}
+
+#[test]
 fn a_draft_preview_is_marked_konsep() {
     let mut draft = letter();
     draft.draft = true;

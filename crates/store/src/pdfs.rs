@@ -351,13 +351,21 @@ both_backends! {
                 .collect(),
             _ => owner.address.iter().cloned().collect(),
         };
-        let place = heads
+        // A village or kecamatan dates its letters at its own name unless
+        // it set a place; an agency follows the regency's setting.
+        let own_place = own.map(|h| h.place.trim()).filter(|p| !p.is_empty());
+        let inherited = heads
             .iter()
             .flatten()
             .map(|h| h.place.trim())
-            .find(|p| !p.is_empty())
-            .map(str::to_owned)
-            .unwrap_or_else(|| default_place(owner));
+            .find(|p| !p.is_empty());
+        let place = match (own_place, owner.kind.as_str()) {
+            (Some(p), _) => p.to_owned(),
+            (None, "village" | "urban_village" | "district") => default_place(owner),
+            (None, _) => inherited
+                .map(str::to_owned)
+                .unwrap_or_else(|| default_place(owner)),
+        };
         let emblem_sha256 = heads
             .iter()
             .flatten()
@@ -660,7 +668,11 @@ impl Store {
             .trim()
             .to_ascii_uppercase()
             .chars()
-            .filter(|c| *c != '-' && *c != ' ')
+            .filter(|c| {
+                *c != '-'
+                    && !c.is_whitespace()
+                    && !matches!(c, '\u{200B}'..='\u{200D}' | '\u{FEFF}')
+            })
             .map(|c| match c {
                 'O' => '0',
                 'I' | 'L' => '1',

@@ -470,11 +470,19 @@ async fn identity(
     password: &str,
 ) -> Result<(serasi_pdf::SigningIdentity, String), ApiError> {
     let ca = state.signing().ca(state).await?;
+    let subject_text = format!(
+        "{} / {} / {} / {}",
+        subject.name, subject.identifier, subject.position, subject.organization
+    );
+    // A certificate names the signer as the directory had them when it was
+    // issued; after a change of name, NIP, post or organisation the next
+    // signature gets a certificate that names them as they are now.
     if let Some(cert) = state
         .store()
         .active_certificate(employee)
         .await
         .map_err(|e| ApiError::internal(&e))?
+        .filter(|c| c.subject == subject_text)
     {
         let password = password.to_owned();
         let root = ca.root.clone();
@@ -499,17 +507,10 @@ async fn identity(
         ));
     };
     let secret = password.to_owned();
-    let issued = tokio::task::spawn_blocking(move || {
-        authority.issue(&subject, &secret).map(|i| (i, subject))
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e))?
-    .map_err(|e| ApiError::internal(&e))?;
-    let (issued, subject) = issued;
-    let subject_text = format!(
-        "{} / {} / {} / {}",
-        subject.name, subject.identifier, subject.position, subject.organization
-    );
+    let issued = tokio::task::spawn_blocking(move || authority.issue(&subject, &secret))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
     state
         .store()
         .add_certificate(

@@ -298,6 +298,10 @@ async fn signed_pdf_checks_out(store: Store) {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+    assert!(
+        text.contains(&format!("/v/{code}")),
+        "the printed link is copyable: {text}"
+    );
     let info = tool_output(Command::new("pdfinfo").arg(&path));
     assert!(info.contains("595.276 x 841.89"), "{info}");
 
@@ -560,6 +564,20 @@ async fn letterheads_print_and_reject_bad_emblems(store: Store) {
     );
     let empty = send(&office.app, emblem(Vec::new())).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let filtered = send(
+        &office.app,
+        emblem(
+            br#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><filter id="f"><feGaussianBlur stdDeviation="5000"/></filter><rect width="10" height="10" filter="url(#f)"/></svg>"#
+                .to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        filtered.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        filtered.body
+    );
     let broken_png = send(&office.app, emblem(b"\x89PNG\r\n\x1a\nrusak".to_vec())).await;
     assert_eq!(
         broken_png.status,
@@ -642,6 +660,113 @@ async fn password_change_keeps_the_key_and_revocation_shows(store: Store) {
         .as_str()
         .expect("code")
         .to_owned();
+    // A password set without the old one (an administrator's reset) cannot
+    // reseal the key: the next signature gets a new certificate, and what
+    // the old one signed stays valid.
+    office
+        .store
+        .set_password(
+            kadis.id,
+            "kata-sandi-setelah-reset",
+            serasi_store::PasswordChange::ByOwner { keep_session: None },
+        )
+        .await
+        .expect("reset");
+    let fourth = ready_letter(&office, "Surat keempat", "biasa").await;
+    let after_reset = post(
+        &office,
+        &token,
+        &format!("/api/v1/documents/{fourth}/sign"),
+        &json!({ "password": "kata-sandi-setelah-reset" }),
+    )
+    .await;
+    assert_eq!(after_reset.status, StatusCode::OK, "{}", after_reset.body);
+    assert_eq!(
+        office
+            .store
+            .certificates_of(employee)
+            .await
+            .expect("certs")
+            .len(),
+        2
+    );
+    let still = send(&office.app, public_get(&format!("/api/v1/verify/{code}"))).await;
+    assert_eq!(
+        still.json()["status"],
+        "valid",
+        "a superseded certificate is not revoked"
+    );
+
+    // After a change of name the next signature gets a certificate with
+    // the new name.
+    let person = send(
+        &office.app,
+        get(&format!("/api/v1/employees/{employee}"), &office.admin),
+    )
+    .await
+    .json();
+    let renamed = send(
+        &office.app,
+        json_request(
+            Method::PUT,
+            &format!("/api/v1/employees/{employee}"),
+            &office.admin,
+            &json!({
+                "identifier": HEAD_NIP, "name": "Pejabat kadis baru",
+                "organization_id": person["organization_id"], "rank": "IV/c"
+            }),
+        ),
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    let sixth = ready_letter(&office, "Surat keenam", "biasa").await;
+    let signed_renamed = post(
+        &office,
+        &token,
+        &format!("/api/v1/documents/{sixth}/sign"),
+        &json!({ "password": "kata-sandi-setelah-reset" }),
+    )
+    .await;
+    assert_eq!(
+        signed_renamed.status,
+        StatusCode::OK,
+        "{}",
+        signed_renamed.body
+    );
+    let newest = office.store.certificates_of(employee).await.expect("certs");
+    assert_eq!(newest.len(), 3);
+    assert!(
+        newest[0].subject.starts_with("Pejabat kadis baru"),
+        "{}",
+        newest[0].subject
+    );
+
+    // Wrong passwords lock the account, and a locked account cannot sign.
+    let fifth = ready_letter(&office, "Surat kelima", "biasa").await;
+    for _ in 0..5 {
+        let wrong = post(
+            &office,
+            &token,
+            &format!("/api/v1/documents/{fifth}/sign"),
+            &json!({ "password": "tebakan-salah" }),
+        )
+        .await;
+        assert_eq!(
+            wrong.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            wrong.body
+        );
+    }
+    let locked = post(
+        &office,
+        &token,
+        &format!("/api/v1/documents/{fifth}/sign"),
+        &json!({ "password": "kata-sandi-setelah-reset" }),
+    )
+    .await;
+    assert_eq!(locked.status, StatusCode::LOCKED, "{}", locked.body);
+
     assert!(
         office
             .store

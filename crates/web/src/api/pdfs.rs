@@ -25,6 +25,10 @@ use crate::signing::{self, Verdict};
 /// Largest emblem image accepted, in bytes.
 pub const MAX_EMBLEM_BYTES: usize = 512 * 1024;
 
+/// Longest time a sample letter with a new emblem may take to render; the
+/// emblem is printed on every letter of the organisation.
+const EMBLEM_RENDER_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn pdf_filename(record: Option<&PdfRecord>, id: DocumentId) -> String {
     match record.and_then(|r| r.number.clone()) {
         Some(number) => {
@@ -267,6 +271,15 @@ pub async fn checked(state: &AppState, t: Tr, bytes: Vec<u8>) -> Result<Verdict,
             t.get("error-verify-not-pdf"),
         )
         .field("file")),
+        Err(serasi_pdf::VerifyError::TooManySignatures) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            t.fmt(
+                "error-verify-too-many",
+                &[("max", &serasi_pdf::verify::MAX_SIGNATURES.to_string())],
+            ),
+        )
+        .field("file")),
         Err(serasi_pdf::VerifyError::Truncated) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
@@ -378,7 +391,31 @@ pub async fn store_emblem(state: &AppState, t: Tr, bytes: Vec<u8>) -> Result<Str
         )
         .field("emblem"));
     }
-    // Rendering a small letter with it proves the image decodes.
+    // Filters, embedded images and scripts make an SVG slow to render or
+    // reach outside the file; an emblem needs none of them.
+    if !bytes.starts_with(b"\x89PNG") && !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+        let forbidden = [
+            "<filter",
+            "<fe",
+            "filter=",
+            "<image",
+            "<foreignobject",
+            "<script",
+            "<!entity",
+            "<!doctype",
+        ];
+        if forbidden.iter().any(|f| text.contains(f)) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                t.get("error-emblem-svg"),
+            )
+            .field("emblem"));
+        }
+    }
+    // Rendering a small letter with it proves the image decodes, and
+    // quickly enough to print on every letter.
     let probe = serasi_pdf::LetterData {
         letterhead: serasi_pdf::Letterhead {
             tiers: vec!["Uji".into()],
@@ -388,9 +425,18 @@ pub async fn store_emblem(state: &AppState, t: Tr, bytes: Vec<u8>) -> Result<Str
         layout: "title".into(),
         ..serasi_pdf::LetterData::default()
     };
+    let started = std::time::Instant::now();
     let rendered = tokio::task::spawn_blocking(move || serasi_pdf::render(&probe, wib::today()))
         .await
         .map_err(|e| ApiError::internal(&e))?;
+    if started.elapsed() > EMBLEM_RENDER_BUDGET {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            t.get("error-emblem-slow"),
+        )
+        .field("emblem"));
+    }
     if rendered.is_err() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
