@@ -80,3 +80,8 @@ entity_id!(
     /// Identifier of a signing delegation (a.n., u.b., Plt. or Plh.).
     DelegationId
 );
+entity_id!(
+    /// Identifier of an incoming letter (*surat masuk*) in an
+    /// organisation's register.
+    IncomingId
+);

@@ -7,6 +7,7 @@ pub mod classification;
 pub mod directory;
 pub mod document;
 pub mod ids;
+pub mod incoming;
 pub mod nip;
 pub mod numbering;
 pub mod rank;
@@ -17,5 +18,6 @@ pub mod user;
 pub mod wib;
 
 pub use ids::{
-    ApiTokenId, DelegationId, DocumentId, EmployeeId, OrganizationId, PositionId, UserId,
+    ApiTokenId, DelegationId, DocumentId, EmployeeId, IncomingId, OrganizationId, PositionId,
+    UserId,
 };

@@ -126,6 +126,8 @@ pub enum StoreError {
     Kind(#[from] serasi_domain::document::KindError),
     #[error(transparent)]
     Seal(#[from] crate::pdfs::SealFailure),
+    #[error(transparent)]
+    Incoming(#[from] serasi_domain::incoming::IncomingError),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -9,6 +9,7 @@ mod documents;
 mod error;
 pub mod files;
 pub mod import;
+pub mod incoming;
 pub mod pdfs;
 mod reference;
 #[cfg(feature = "test-support")]

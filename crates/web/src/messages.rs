@@ -138,6 +138,30 @@ pub fn draft_error(t: Tr, err: &DraftError) -> String {
     }
 }
 
+pub fn incoming_error(t: Tr, err: &serasi_domain::incoming::IncomingError) -> String {
+    use serasi_domain::incoming::IncomingError as E;
+    let field = field_label(t, err.field());
+    match err {
+        E::Required { .. } => t.fmt("error-required", &[("field", &field)]),
+        E::TooLong { max, .. } => t.fmt(
+            "error-too-long",
+            &[("field", &field), ("max", &max.to_string())],
+        ),
+        E::ControlCharacter { .. } => t.fmt("error-control", &[("field", &field)]),
+        E::UnknownValue { value, .. } => {
+            t.fmt("error-draft-value", &[("field", &field), ("value", value)])
+        }
+        E::Classification(v) => t.fmt("error-classification-format", &[("value", v)]),
+        E::FutureDate { .. } => t.fmt("error-incoming-future", &[("field", &field)]),
+        E::DatedAfterArrival => t.get("error-incoming-dated-after").to_owned(),
+        E::TooLate => t.fmt(
+            "error-incoming-too-late",
+            &[("days", &serasi_domain::incoming::MAX_LATE_DAYS.to_string())],
+        ),
+        E::AddresseeOutside => t.get("error-incoming-addressee").to_owned(),
+    }
+}
+
 pub fn authority_error(t: Tr, err: &AuthorityError) -> String {
     match err {
         AuthorityError::NoRequiredSigner => t.get("error-no-required-signer").to_owned(),
@@ -276,6 +300,7 @@ pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
         StoreError::Draft(e) => Some(e.field()),
         StoreError::Kind(e) => Some(e.field()),
         StoreError::Delegation(e) => Some(e.field()),
+        StoreError::Incoming(e) => Some(e.field()),
         StoreError::Rule(DocumentRule::UnknownClassification(_)) => Some("classification"),
         StoreError::Rule(DocumentRule::CommentRequired) => Some("comment"),
         StoreError::Rule(DocumentRule::ReasonRequired) => Some("reason"),
@@ -315,6 +340,7 @@ pub fn store_error(t: Tr, err: &StoreError) -> String {
         StoreError::Transition(e) => transition_error(t, e),
         StoreError::Rule(e) => document_rule(t, e),
         StoreError::Kind(e) => kind_error(t, e),
+        StoreError::Incoming(e) => incoming_error(t, e),
         _ => t.get("error-internal").to_owned(),
     }
 }

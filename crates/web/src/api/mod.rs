@@ -8,6 +8,7 @@ pub use account::token_name;
 mod directory;
 pub mod documents;
 pub mod import;
+pub mod incoming;
 pub mod pdfs;
 mod profile;
 
@@ -43,6 +44,7 @@ use crate::error::ApiError;
         (name = "directory", description = "Organisations, positions and employees"),
         (name = "reference", description = "Archive classification codes"),
         (name = "documents", description = "Outgoing official documents: drafts, initials, signature, numbering and delivery"),
+        (name = "incoming", description = "Incoming letters and the organisation's incoming register"),
         (name = "verification", description = "Public checks of signed PDFs, without login"),
         (name = "account", description = "The caller's account and API tokens"),
         (name = "admin", description = "Administration")
@@ -103,6 +105,7 @@ fn api_router() -> OpenApiRouter<AppState> {
             documents::delete_attachment
         ))
         .routes(routes!(documents::compare_revisions))
+        .routes(routes!(incoming::register, incoming::register_page))
         .routes(routes!(pdfs::document_pdf))
         .routes(routes!(pdfs::verify_code))
         .routes(routes!(pdfs::verify_file))

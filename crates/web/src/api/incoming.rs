@@ -1,0 +1,209 @@
+//! Incoming letters over the API: clerks register letters from outside in
+//! their organisation's register and read the register back, a page at a
+//! time.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serasi_domain::incoming::IncomingInput;
+use serasi_domain::{OrganizationId, PositionId, wib};
+use serde::{Deserialize, Serialize};
+use time::Date;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::ApiJson;
+use super::documents::{actor_of, keeps_registers};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorBody};
+
+/// An incoming letter to register.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncomingBody {
+    /// The sender, such as `Kepala Kantor Pos Ungaran`.
+    #[serde(default)]
+    pub sender: String,
+    /// The sender's own number of the letter.
+    #[serde(default)]
+    pub sender_number: String,
+    /// The date on the letter.
+    #[schema(value_type = String, format = Date)]
+    pub sender_date: Option<Date>,
+    /// When it arrived (WIB); today when absent. It decides the register's
+    /// year.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub received_on: Option<Date>,
+    #[serde(default)]
+    pub subject: String,
+    /// Archive classification code, such as `000.1.2`.
+    #[serde(default)]
+    pub classification: String,
+    /// `biasa` (default), `terbatas`, `rahasia` or `sangat_rahasia`.
+    pub security: Option<String>,
+    /// `biasa` (default), `segera` or `sangat_segera`.
+    pub urgency: Option<String>,
+    /// The position in the organisation (or below it) the letter is for.
+    #[schema(value_type = String, format = Uuid)]
+    pub addressee_position_id: Option<Uuid>,
+}
+
+/// The agenda number a registered letter received.
+#[derive(Serialize, ToSchema)]
+pub struct RegisteredDto {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: Uuid,
+    pub year: i32,
+    pub agenda_no: i64,
+}
+
+/// One line of the incoming register.
+#[derive(Serialize, ToSchema)]
+pub struct IncomingDto {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: Uuid,
+    pub year: i64,
+    pub agenda_no: i64,
+    pub sender: String,
+    pub sender_number: String,
+    pub sender_date: String,
+    pub received_on: String,
+    pub subject: String,
+    pub classification: String,
+    pub security: String,
+    pub urgency: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub addressee_position_id: Uuid,
+    pub addressee_name: String,
+    pub registered_at: i64,
+}
+
+/// One page of the incoming register.
+#[derive(Serialize, ToSchema)]
+pub struct IncomingPageDto {
+    pub items: Vec<IncomingDto>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The part of the register to read.
+#[derive(Deserialize, IntoParams)]
+pub struct RegisterQuery {
+    /// The register's year; this year (WIB) when absent.
+    pub year: Option<i32>,
+    /// 1-based page; 1 when absent.
+    pub page: Option<u32>,
+    /// Lines per page, 1 to 200; 50 when absent.
+    pub per_page: Option<u32>,
+}
+
+async fn require_clerk(
+    state: &AppState,
+    caller: &ApiUser,
+    org: OrganizationId,
+) -> Result<(), ApiError> {
+    match keeps_registers(state, &caller.user, org).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::forbidden(caller.t)),
+        Err(e) => Err(ApiError::from_store(caller.t, e)),
+    }
+}
+
+/// Registers an incoming letter in the organisation's register for the
+/// year it arrived; administrators and the organisation's clerks only.
+#[utoipa::path(post, path = "/organizations/{id}/incoming", tag = "incoming", request_body = IncomingBody,
+    responses((status = 201, body = RegisteredDto), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<Uuid>,
+    ApiJson(body): ApiJson<IncomingBody>,
+) -> Result<(StatusCode, Json<RegisteredDto>), ApiError> {
+    let actor = actor_of(&caller)?;
+    let org = OrganizationId::from_uuid(id);
+    require_clerk(&state, &caller, org).await?;
+    let input = IncomingInput {
+        sender: body.sender,
+        sender_number: body.sender_number,
+        sender_date: body.sender_date,
+        received_on: body.received_on,
+        subject: body.subject,
+        classification: body.classification,
+        security: body.security,
+        urgency: body.urgency,
+        addressee_position_id: body.addressee_position_id.map(PositionId::from_uuid),
+    };
+    let fields = input
+        .validate(wib::today())
+        .map_err(|e| ApiError::from_store(caller.t, e.into()))?;
+    let registered = state
+        .store()
+        .register_incoming(org, actor.employee_id, &fields)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(RegisteredDto {
+            id: registered.id.as_uuid(),
+            year: registered.year,
+            agenda_no: registered.agenda_no,
+        }),
+    ))
+}
+
+/// Reads the organisation's incoming register, in agenda order.
+#[utoipa::path(get, path = "/organizations/{id}/incoming", tag = "incoming", params(RegisterQuery),
+    responses((status = 200, body = IncomingPageDto), (status = 403, body = ErrorBody)))]
+pub async fn register_page(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<Uuid>,
+    Query(query): Query<RegisterQuery>,
+) -> Result<Json<IncomingPageDto>, ApiError> {
+    let org = OrganizationId::from_uuid(id);
+    require_clerk(&state, &caller, org).await?;
+    let year = query.year.unwrap_or_else(|| wib::today().year());
+    let page = query.page.unwrap_or(1).max(1);
+    let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
+    let (rows, total) = state
+        .store()
+        .incoming_register(org, year, page, per_page)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?;
+    Ok(Json(IncomingPageDto {
+        items: rows
+            .into_iter()
+            .map(|r| {
+                // A register is read by every clerk of the organisation; the
+                // subject of a secret letter stays with the named people.
+                let secret = matches!(r.security.as_str(), "rahasia" | "sangat_rahasia");
+                let subject = if secret {
+                    caller.t.get("confidential").to_owned()
+                } else {
+                    r.subject
+                };
+                IncomingDto {
+                    id: r.id.0.as_uuid(),
+                    year: r.year,
+                    agenda_no: r.agenda_no,
+                    sender: r.sender,
+                    sender_number: r.sender_number,
+                    sender_date: r.sender_date,
+                    received_on: r.received_on,
+                    subject,
+                    classification: r.classification,
+                    security: r.security,
+                    urgency: r.urgency,
+                    addressee_position_id: r.addressee_position_id.0.as_uuid(),
+                    addressee_name: r.addressee_name,
+                    registered_at: r.registered_at,
+                }
+            })
+            .collect(),
+        total,
+        page,
+        per_page,
+    }))
+}

@@ -1,0 +1,215 @@
+//! The incoming register over the API on SQLite and PostgreSQL: clerks
+//! register letters with agenda numbers, bad input is rejected field by
+//! field, and only the organisation's clerks read the register.
+
+use axum::Router;
+use axum::http::{Method, StatusCode};
+use serasi_domain::user::Role;
+use serasi_store::{NewUser, Store, test_both_backends};
+use serde_json::{Value, json};
+
+mod common;
+use common::{get, json_request, org_id, send, setup};
+
+test_both_backends!(clerks_register_and_read_the_incoming_register);
+
+async fn account(
+    app: &Router,
+    store: &Store,
+    admin: &str,
+    org: &str,
+    nip: &str,
+    username: &str,
+    role: Role,
+) -> (String, String) {
+    let org_id = org_id(app, admin, org).await;
+    let employee = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/employees",
+            admin,
+            &json!({ "identifier": nip, "name": format!("Pegawai {username}"), "organization_id": org_id }),
+        ),
+    )
+    .await;
+    assert_eq!(employee.status, StatusCode::CREATED, "{}", employee.body);
+    let employee_id = employee.json()["id"].as_str().expect("id").to_owned();
+    let position = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            admin,
+            &json!({ "organization_id": org_id, "name": format!("Jabatan {username}"), "holder_id": employee_id }),
+        ),
+    )
+    .await;
+    assert_eq!(position.status, StatusCode::CREATED, "{}", position.body);
+    let user = store
+        .create_user(&NewUser {
+            username,
+            password: "kata-sandi-panjang",
+            role,
+            employee_id: Some(employee_id.parse().expect("uuid")),
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("user");
+    let (_, token) = store
+        .create_api_token(user.id, "test")
+        .await
+        .expect("token");
+    (
+        position.json()["id"].as_str().expect("id").to_owned(),
+        token,
+    )
+}
+
+fn letter(addressee: &str, subject: &str, security: &str) -> Value {
+    json!({
+        "sender": "Kepala Kantor Pos Ungaran",
+        "sender_number": "123/KP/XII/2026",
+        "sender_date": "2026-12-01",
+        "subject": subject,
+        "classification": "000.1.2",
+        "security": security,
+        "addressee_position_id": addressee,
+    })
+}
+
+async fn clerks_register_and_read_the_incoming_register(store: Store) {
+    let (app, admin) = setup(store.clone()).await;
+    let (head, _) = account(
+        &app,
+        &store,
+        &admin,
+        "DISKOMINFO",
+        "197206201998031005",
+        "kadis",
+        Role::Employee,
+    )
+    .await;
+    let (_, clerk) = account(
+        &app,
+        &store,
+        &admin,
+        "DISKOMINFO",
+        "199203152019031007",
+        "operator",
+        Role::Clerk,
+    )
+    .await;
+    let (_, other_clerk) = account(
+        &app,
+        &store,
+        &admin,
+        "DINKES",
+        "199001102015031003",
+        "operator.dinkes",
+        Role::Clerk,
+    )
+    .await;
+    let (_, employee) = account(
+        &app,
+        &store,
+        &admin,
+        "DISKOMINFO",
+        "198507142010011012",
+        "staf",
+        Role::Employee,
+    )
+    .await;
+    let org = org_id(&app, &admin, "DISKOMINFO").await;
+    let uri = format!("/api/v1/organizations/{org}/incoming");
+
+    let first = send(
+        &app,
+        json_request(
+            Method::POST,
+            &uri,
+            &clerk,
+            &letter(&head, "Pemberitahuan jadwal layanan", "biasa"),
+        ),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(first.json()["agenda_no"], 1);
+    let secret = send(
+        &app,
+        json_request(
+            Method::POST,
+            &uri,
+            &clerk,
+            &letter(&head, "Laporan hasil pemeriksaan khusus", "rahasia"),
+        ),
+    )
+    .await;
+    assert_eq!(secret.json()["agenda_no"], 2, "{}", secret.body);
+
+    // Bad input names its field and uses no agenda number.
+    let mut future = letter(&head, "Surat dari masa depan", "biasa");
+    future["sender_date"] = json!("2999-01-01");
+    let rejected = send(&app, json_request(Method::POST, &uri, &clerk, &future)).await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(rejected.json()["field"], "sender_date");
+    let mut nameless = letter(&head, "Tanpa pengirim", "biasa");
+    nameless["sender"] = json!(" ");
+    let rejected = send(&app, json_request(Method::POST, &uri, &clerk, &nameless)).await;
+    assert_eq!(rejected.json()["field"], "sender");
+    assert!(
+        rejected.json()["message"]
+            .as_str()
+            .expect("message")
+            .contains("Pengirim"),
+        "{}",
+        rejected.body
+    );
+    let outside = send(
+        &app,
+        json_request(
+            Method::POST,
+            &uri,
+            &other_clerk,
+            &letter(&head, "Salah alamat", "biasa"),
+        ),
+    )
+    .await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN);
+    let by_employee = send(
+        &app,
+        json_request(
+            Method::POST,
+            &uri,
+            &employee,
+            &letter(&head, "Bukan petugas", "biasa"),
+        ),
+    )
+    .await;
+    assert_eq!(by_employee.status, StatusCode::FORBIDDEN);
+
+    let page = send(&app, get(&uri, &clerk)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let json = page.json();
+    assert_eq!(json["total"], 2);
+    assert_eq!(json["items"][0]["subject"], "Pemberitahuan jadwal layanan");
+    assert_eq!(
+        json["items"][1]["subject"], "(rahasia)",
+        "the register hides secret subjects"
+    );
+    assert!(!page.body.contains("pemeriksaan khusus"));
+    let next = send(
+        &app,
+        json_request(
+            Method::POST,
+            &uri,
+            &clerk,
+            &letter(&head, "Surat ketiga", "biasa"),
+        ),
+    )
+    .await;
+    assert_eq!(next.json()["agenda_no"], 3, "failures used no number");
+    let hidden = send(&app, get(&uri, &other_clerk)).await;
+    assert_eq!(hidden.status, StatusCode::FORBIDDEN);
+}
