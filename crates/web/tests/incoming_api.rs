@@ -3,7 +3,8 @@
 //! field, and only the organisation's clerks read the register.
 
 use axum::Router;
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use serasi_domain::user::Role;
 use serasi_store::{NewUser, Store, test_both_backends};
 use serde_json::{Value, json};
@@ -212,4 +213,57 @@ async fn clerks_register_and_read_the_incoming_register(store: Store) {
     assert_eq!(next.json()["agenda_no"], 3, "failures used no number");
     let hidden = send(&app, get(&uri, &other_clerk)).await;
     assert_eq!(hidden.status, StatusCode::FORBIDDEN);
+
+    // The register page shows the same register and takes the same form.
+    let page = send(&app, get("/letters/incoming", &clerk)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Pemberitahuan jadwal layanan"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("pemeriksaan khusus"));
+    let form = format!(
+        "org={org}&sender=Camat+Tengaran&sender_number=005%2F12%2F2026&sender_date=2026-12-01\
+         &received_on=&subject=Undangan+musrenbang&classification=000.1.2&security=biasa\
+         &urgency=segera&addressee_position_id={head}"
+    );
+    let posted = send(
+        &app,
+        Request::builder()
+            .method(Method::POST)
+            .uri("/letters/incoming")
+            .header(header::AUTHORIZATION, format!("Bearer {clerk}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form.clone()))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER, "{}", posted.body);
+    assert!(
+        posted.headers[header::LOCATION]
+            .to_str()
+            .expect("location")
+            .contains("#agenda-4")
+    );
+    let bad = send(
+        &app,
+        Request::builder()
+            .method(Method::POST)
+            .uri("/letters/incoming")
+            .header(header::AUTHORIZATION, format!("Bearer {clerk}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(
+                form.replace("sender_date=2026-12-01", "sender_date=kemarin"),
+            ))
+            .expect("request"),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("Undangan musrenbang"),
+        "the form keeps what was typed"
+    );
+    let by_employee = send(&app, get("/letters/incoming", &employee)).await;
+    assert_eq!(by_employee.status, StatusCode::FORBIDDEN);
 }

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod delegations;
 mod directory;
+mod incoming;
 mod letterhead;
 mod letters;
 mod people;
@@ -107,5 +108,6 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(verify::routes())
+        .merge(incoming::routes())
         .merge(letterhead::routes())
 }
