@@ -283,6 +283,9 @@ pub async fn fill(store: &Store, config: &Config) -> anyhow::Result<()> {
         println!(
             "Added {letters} demo letters: drafts, under review, returned, waiting for a signature, signed and read."
         );
+        println!(
+            "Registered 3 incoming letters in Diskominfo's register (demo.operator.kominfo: Naskah → Surat masuk)."
+        );
     }
     if !signed.is_empty() {
         let origin = config.public_origin();
@@ -590,5 +593,52 @@ async fn letters(
             }
         }
     }
+    incoming(store, today).await?;
     Ok(Some(signed))
+}
+
+/// Registers three letters from outside in Diskominfo's incoming register.
+async fn incoming(store: &Store, today: time::Date) -> anyhow::Result<()> {
+    let (clerk, _) = demo_person(store, "demo.operator.kominfo").await?;
+    let (_, head) = demo_person(store, "demo.kadis.kominfo").await?;
+    let org = store
+        .organization_by_code("DISKOMINFO")
+        .await?
+        .context("Diskominfo is missing")?;
+    let letters = [
+        (
+            "Kepala Kantor Pos Ungaran",
+            "123/KP-UNG/XII/2026",
+            "Pemberitahuan jadwal layanan akhir tahun",
+            "biasa",
+        ),
+        (
+            "Sekretaris Daerah Provinsi Jawa Tengah",
+            "000.1.2/4567/2026",
+            "Undangan rapat koordinasi SPBE",
+            "segera",
+        ),
+        (
+            "Direktur PT Telkom Indonesia Witel Semarang",
+            "045/TEL/XII/2026",
+            "Penawaran peningkatan kapasitas jaringan",
+            "biasa",
+        ),
+    ];
+    for (sender, number, subject, urgency) in letters {
+        let fields = serasi_domain::incoming::IncomingInput {
+            sender: sender.to_owned(),
+            sender_number: number.to_owned(),
+            sender_date: Some(today - time::Duration::days(2)),
+            received_on: Some(today),
+            subject: subject.to_owned(),
+            classification: "000.1.2".to_owned(),
+            urgency: Some(urgency.to_owned()),
+            addressee_position_id: Some(head),
+            ..serasi_domain::incoming::IncomingInput::default()
+        }
+        .validate(today)?;
+        store.register_incoming(org.id, clerk, &fields).await?;
+    }
+    Ok(())
 }
