@@ -78,6 +78,8 @@ pub enum IncomingError {
     TooLate,
     #[error("the addressee is not a position in this organisation")]
     AddresseeOutside,
+    #[error("an incoming letter keeps at most 20 scans")]
+    TooManyScans,
 }
 
 impl IncomingError {
@@ -93,6 +95,7 @@ impl IncomingError {
             IncomingError::DatedAfterArrival => "sender_date",
             IncomingError::TooLate => "received_on",
             IncomingError::AddresseeOutside => "addressee_position_id",
+            IncomingError::TooManyScans => "file",
         }
     }
 }

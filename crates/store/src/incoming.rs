@@ -54,6 +54,20 @@ impl From<Uuid> for PositionIdColumn {
     }
 }
 
+/// A scan of an incoming letter.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct IncomingFile {
+    pub seq: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub added_at: i64,
+}
+
+/// Most scans kept for one incoming letter.
+pub const MAX_SCANS: i64 = 20;
+
 /// The agenda number a registration received.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Registered {
@@ -191,9 +205,93 @@ both_backends! {
         .await?;
         Ok((rows, total))
     }
+
+    pub(crate) async fn letter_organization(
+        conn: &mut Conn,
+        id: IncomingId,
+    ) -> Result<Option<OrganizationId>, StoreError> {
+        let org: Option<Uuid> =
+            sqlx::query_scalar("SELECT organization_id FROM incoming_letters WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *conn)
+                .await?;
+        Ok(org.map(OrganizationId::from_uuid))
+    }
+
+    pub(crate) async fn add_file(
+        conn: &mut Conn,
+        id: IncomingId,
+        file: &IncomingFile,
+    ) -> Result<i64, StoreError> {
+        // Locks the letter's row so two uploads at once get distinct
+        // sequence numbers (SQLite has a single writer).
+        if IS_POSTGRES {
+            sqlx::query("SELECT id FROM incoming_letters WHERE id = $1 FOR UPDATE")
+                .bind(id.as_uuid())
+                .execute(&mut *conn)
+                .await?;
+        }
+        let (count, last): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(seq) FROM incoming_files WHERE incoming_id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_one(&mut *conn)
+        .await?;
+        if count >= MAX_SCANS {
+            return Err(IncomingError::TooManyScans.into());
+        }
+        let seq = last.unwrap_or(0) + 1;
+        sqlx::query(
+            "INSERT INTO incoming_files (incoming_id, seq, name, content_type, size, sha256, added_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.as_uuid())
+        .bind(seq)
+        .bind(&file.name)
+        .bind(&file.content_type)
+        .bind(file.size)
+        .bind(&file.sha256)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+        Ok(seq)
+    }
+
+    pub(crate) async fn files(conn: &mut Conn, id: IncomingId) -> Result<Vec<IncomingFile>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT seq, name, content_type, size, sha256, added_at FROM incoming_files \
+             WHERE incoming_id = $1 ORDER BY seq",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?)
+    }
 }
 
 impl Store {
+    /// Returns the organisation whose register holds the incoming letter.
+    pub async fn incoming_organization(
+        &self,
+        id: IncomingId,
+    ) -> Result<Option<OrganizationId>, StoreError> {
+        rd!(self, |conn, q| q::letter_organization(conn, id).await)
+    }
+
+    /// Records a scan already stored under its SHA-256; returns its
+    /// sequence number.
+    pub async fn add_incoming_file(
+        &self,
+        id: IncomingId,
+        file: &IncomingFile,
+    ) -> Result<i64, StoreError> {
+        tx!(self, |conn, q| q::add_file(conn, id, file).await)
+    }
+
+    /// Returns the scans of an incoming letter in upload order.
+    pub async fn incoming_files(&self, id: IncomingId) -> Result<Vec<IncomingFile>, StoreError> {
+        rd!(self, |conn, q| q::files(conn, id).await)
+    }
+
     /// Registers an incoming letter in `organization`'s register for the
     /// year it arrived and returns its agenda number.
     pub async fn register_incoming(

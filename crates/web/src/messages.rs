@@ -159,6 +159,7 @@ pub fn incoming_error(t: Tr, err: &serasi_domain::incoming::IncomingError) -> St
             &[("days", &serasi_domain::incoming::MAX_LATE_DAYS.to_string())],
         ),
         E::AddresseeOutside => t.get("error-incoming-addressee").to_owned(),
+        E::TooManyScans => t.get("error-incoming-scans").to_owned(),
     }
 }
 

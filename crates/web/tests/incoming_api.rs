@@ -10,9 +10,12 @@ use serasi_store::{NewUser, Store, test_both_backends};
 use serde_json::{Value, json};
 
 mod common;
-use common::{get, json_request, org_id, send, setup};
+use common::{get, json_request, org_id, send, setup, upload_file};
 
-test_both_backends!(clerks_register_and_read_the_incoming_register);
+test_both_backends!(
+    clerks_register_and_read_the_incoming_register,
+    scans_are_checked_and_read_back,
+);
 
 async fn account(
     app: &Router,
@@ -266,4 +269,110 @@ async fn clerks_register_and_read_the_incoming_register(store: Store) {
     );
     let by_employee = send(&app, get("/letters/incoming", &employee)).await;
     assert_eq!(by_employee.status, StatusCode::FORBIDDEN);
+}
+
+async fn scans_are_checked_and_read_back(store: Store) {
+    let (app, admin) = setup(store.clone()).await;
+    let (head, _) = account(
+        &app,
+        &store,
+        &admin,
+        "DISKOMINFO",
+        "197206201998031005",
+        "kadis",
+        Role::Employee,
+    )
+    .await;
+    let (_, clerk) = account(
+        &app,
+        &store,
+        &admin,
+        "DISKOMINFO",
+        "199203152019031007",
+        "operator",
+        Role::Clerk,
+    )
+    .await;
+    let (_, other_clerk) = account(
+        &app,
+        &store,
+        &admin,
+        "DINKES",
+        "199001102015031003",
+        "operator.dinkes",
+        Role::Clerk,
+    )
+    .await;
+    let org = org_id(&app, &admin, "DISKOMINFO").await;
+    let registered = send(
+        &app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/incoming"),
+            &clerk,
+            &letter(&head, "Surat dengan pindaian", "biasa"),
+        ),
+    )
+    .await;
+    let id = registered.json()["id"].as_str().expect("id").to_owned();
+    let uri = format!("/api/v1/incoming/{id}/files");
+
+    let pdf = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n".to_vec();
+    let added = send(&app, upload_file(&uri, &clerk, "pindaian", &pdf)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    assert_eq!(added.json()["content_type"], "application/pdf");
+    assert_eq!(
+        added.json()["name"],
+        "pindaian.pdf",
+        "the name gets the content's extension"
+    );
+    let seq = added.json()["seq"].as_i64().expect("seq");
+    let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F'];
+    let added = send(&app, upload_file(&uri, &clerk, "halaman2.jpeg", &jpeg)).await;
+    assert_eq!(added.json()["content_type"], "image/jpeg", "{}", added.body);
+
+    for (name, bytes) in [
+        ("x.php", b"<?php echo 1; ?>".as_slice()),
+        ("x.php.jpg", b"<?php echo 1; ?>".as_slice()),
+        (
+            "surat.pdf",
+            b"<html><body>bukan pdf</body></html>".as_slice(),
+        ),
+        ("kosong.pdf", b"".as_slice()),
+        ("laporan.docx", b"PK\x03\x04rest".as_slice()),
+    ] {
+        let rejected = send(&app, upload_file(&uri, &clerk, name, bytes)).await;
+        assert_eq!(
+            rejected.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {}",
+            rejected.body
+        );
+        assert_eq!(rejected.json()["field"], "file");
+    }
+    let foreign = send(&app, upload_file(&uri, &other_clerk, "x.pdf", &pdf)).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    let unknown = send(
+        &app,
+        upload_file(
+            &format!("/api/v1/incoming/{}/files", uuid::Uuid::now_v7()),
+            &clerk,
+            "x.pdf",
+            &pdf,
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+
+    let list = send(&app, get(&uri, &clerk)).await;
+    assert_eq!(
+        list.json().as_array().expect("list").len(),
+        2,
+        "rejected files left nothing behind"
+    );
+    let download = send(&app, get(&format!("{uri}/{seq}"), &clerk)).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.bytes, pdf, "the scan comes back byte for byte");
+    let hidden = send(&app, get(&format!("{uri}/{seq}"), &other_clerk)).await;
+    assert_eq!(hidden.status, StatusCode::FORBIDDEN);
 }

@@ -28,3 +28,15 @@ CREATE TABLE incoming_letters (
     UNIQUE (organization_id, year, agenda_no)
 );
 CREATE INDEX incoming_letters_received ON incoming_letters(organization_id, received_on);
+
+-- Scans of an incoming letter (PDF, PNG, JPEG), stored by SHA-256.
+CREATE TABLE incoming_files (
+    incoming_id UUID NOT NULL REFERENCES incoming_letters(id),
+    seq BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (incoming_id, seq)
+);

@@ -207,3 +207,174 @@ pub async fn register_page(
         per_page,
     }))
 }
+
+/// A scan of an incoming letter.
+#[derive(Serialize, ToSchema)]
+pub struct IncomingFileDto {
+    pub seq: i64,
+    pub name: String,
+    /// Decided from the content, not the name.
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub added_at: i64,
+}
+
+impl From<serasi_store::incoming::IncomingFile> for IncomingFileDto {
+    fn from(f: serasi_store::incoming::IncomingFile) -> Self {
+        IncomingFileDto {
+            seq: f.seq,
+            name: f.name,
+            content_type: f.content_type,
+            size: f.size,
+            sha256: f.sha256,
+            added_at: f.added_at,
+        }
+    }
+}
+
+/// Finds the letter's organisation and checks the caller keeps its
+/// register; an unknown letter is 404.
+async fn letter_org(
+    state: &AppState,
+    caller: &ApiUser,
+    id: Uuid,
+) -> Result<serasi_domain::IncomingId, ApiError> {
+    let id = serasi_domain::IncomingId::from_uuid(id);
+    let org = state
+        .store()
+        .incoming_organization(id)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?
+        .ok_or_else(|| ApiError::not_found(caller.t))?;
+    require_clerk(state, caller, org).await?;
+    Ok(id)
+}
+
+/// Adds a scan (PDF, PNG or JPEG, type decided from the content) to an
+/// incoming letter. The file counts as saved only after it was read back
+/// and its SHA-256 matched.
+#[utoipa::path(post, path = "/incoming/{id}/files", tag = "incoming",
+    request_body(content = super::documents::UploadBody, content_type = "multipart/form-data"),
+    responses((status = 201, body = IncomingFileDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_file(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<Uuid>,
+    multipart: axum::extract::Multipart,
+) -> Result<(StatusCode, Json<IncomingFileDto>), ApiError> {
+    let t = caller.t;
+    let id = letter_org(&state, &caller, id).await?;
+    let (name, bytes) = super::documents::read_upload(&state, t, multipart).await?;
+    let invalid = |key: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.get(key)).field("file")
+    };
+    if bytes.is_empty() {
+        return Err(invalid("error-file-empty"));
+    }
+    let mut name = super::documents::clean_file_name(&name);
+    let (content_type, extension) = match super::documents::sniff(&name, &bytes) {
+        Some("application/pdf") => ("application/pdf", ".pdf"),
+        Some("image/png") => ("image/png", ".png"),
+        Some("image/jpeg") => ("image/jpeg", ".jpg"),
+        _ => return Err(invalid("error-scan-type")),
+    };
+    let lower = name.to_ascii_lowercase();
+    if !(lower.ends_with(extension) || (extension == ".jpg" && lower.ends_with(".jpeg"))) {
+        name.push_str(extension);
+    }
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let files = state.files().clone();
+    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let file = serasi_store::incoming::IncomingFile {
+        seq: 0,
+        name,
+        content_type: content_type.to_owned(),
+        size,
+        sha256,
+        added_at: 0,
+    };
+    let seq = state
+        .store()
+        .add_incoming_file(id, &file)
+        .await
+        .map_err(|e| ApiError::from_store(t, e))?;
+    let saved = state
+        .store()
+        .incoming_files(id)
+        .await
+        .map_err(|e| ApiError::from_store(t, e))?
+        .into_iter()
+        .find(|f| f.seq == seq)
+        .ok_or_else(|| ApiError::not_found(t))?;
+    Ok((StatusCode::CREATED, Json(saved.into())))
+}
+
+/// Lists the scans of an incoming letter.
+#[utoipa::path(get, path = "/incoming/{id}/files", tag = "incoming",
+    responses((status = 200, body = Vec<IncomingFileDto>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_files(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<IncomingFileDto>>, ApiError> {
+    let id = letter_org(&state, &caller, id).await?;
+    let files = state
+        .store()
+        .incoming_files(id)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?;
+    Ok(Json(files.into_iter().map(Into::into).collect()))
+}
+
+/// Downloads a scan, byte for byte as uploaded (the hash is checked on
+/// every read).
+#[utoipa::path(get, path = "/incoming/{id}/files/{seq}", tag = "incoming",
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_file(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((id, seq)): Path<(Uuid, i64)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let id = letter_org(&state, &caller, id).await?;
+    let file = state
+        .store()
+        .incoming_files(id)
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?
+        .into_iter()
+        .find(|f| f.seq == seq)
+        .ok_or_else(|| ApiError::not_found(caller.t))?;
+    let files = state.files().clone();
+    let hash = file.sha256.clone();
+    let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let ascii: String = file
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, file.content_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

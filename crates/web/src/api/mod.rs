@@ -106,6 +106,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(documents::compare_revisions))
         .routes(routes!(incoming::register, incoming::register_page))
+        .routes(routes!(incoming::add_file, incoming::list_files))
+        .routes(routes!(incoming::get_file))
         .routes(routes!(pdfs::document_pdf))
         .routes(routes!(pdfs::verify_code))
         .routes(routes!(pdfs::verify_file))
