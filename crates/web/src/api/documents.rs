@@ -1263,6 +1263,23 @@ pub async fn counts(
 /// Checks whether `user` keeps the registers of `org`: administrators do,
 /// and clerks do for their own organisation and those above it up to their
 /// agency, kecamatan or village.
+/// Fails with 403 unless the caller keeps `org`'s registers (see
+/// `keeps_registers`).
+pub async fn require_registers(
+    state: &AppState,
+    caller: &ApiUser,
+    org: OrganizationId,
+) -> Result<(), ApiError> {
+    if keeps_registers(state, &caller.user, org)
+        .await
+        .map_err(store_err(caller.t))?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(caller.t))
+    }
+}
+
 pub async fn keeps_registers(
     state: &AppState,
     user: &serasi_store::User,
@@ -1322,12 +1339,7 @@ pub async fn dispatch(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<DispatchDto>>, ApiError> {
     let org = OrganizationId::from_uuid(id);
-    if !keeps_registers(&state, &caller.user, org)
-        .await
-        .map_err(store_err(caller.t))?
-    {
-        return Err(ApiError::forbidden(caller.t));
-    }
+    require_registers(&state, &caller, org).await?;
     let lines = state
         .store()
         .dispatch_register(OrganizationId::from_uuid(id))
@@ -1367,12 +1379,7 @@ pub async fn cancelled_numbers(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<CancelledNumberDto>>, ApiError> {
-    if !keeps_registers(&state, &caller.user, OrganizationId::from_uuid(id))
-        .await
-        .map_err(store_err(caller.t))?
-    {
-        return Err(ApiError::forbidden(caller.t));
-    }
+    require_registers(&state, &caller, OrganizationId::from_uuid(id)).await?;
     let list = state
         .store()
         .cancelled_numbers(OrganizationId::from_uuid(id))

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::ApiJson;
-use super::documents::{actor_of, keeps_registers};
+use super::documents::{actor_of, require_registers};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -99,18 +99,6 @@ pub struct RegisterQuery {
     pub per_page: Option<u32>,
 }
 
-async fn require_clerk(
-    state: &AppState,
-    caller: &ApiUser,
-    org: OrganizationId,
-) -> Result<(), ApiError> {
-    match keeps_registers(state, &caller.user, org).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(ApiError::forbidden(caller.t)),
-        Err(e) => Err(ApiError::from_store(caller.t, e)),
-    }
-}
-
 /// Registers an incoming letter in the organisation's register for the
 /// year it arrived; administrators and the organisation's clerks only.
 #[utoipa::path(post, path = "/organizations/{id}/incoming", tag = "incoming", request_body = IncomingBody,
@@ -123,7 +111,7 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<RegisteredDto>), ApiError> {
     let actor = actor_of(&caller)?;
     let org = OrganizationId::from_uuid(id);
-    require_clerk(&state, &caller, org).await?;
+    require_registers(&state, &caller, org).await?;
     let input = IncomingInput {
         sender: body.sender,
         sender_number: body.sender_number,
@@ -163,7 +151,7 @@ pub async fn register_page(
     Query(query): Query<RegisterQuery>,
 ) -> Result<Json<IncomingPageDto>, ApiError> {
     let org = OrganizationId::from_uuid(id);
-    require_clerk(&state, &caller, org).await?;
+    require_registers(&state, &caller, org).await?;
     let year = query.year.unwrap_or_else(|| wib::today().year());
     let page = query.page.unwrap_or(1).max(1);
     let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
@@ -247,7 +235,7 @@ async fn letter_org(
         .await
         .map_err(|e| ApiError::from_store(caller.t, e))?
         .ok_or_else(|| ApiError::not_found(caller.t))?;
-    require_clerk(state, caller, org).await?;
+    require_registers(state, caller, org).await?;
     Ok(id)
 }
 

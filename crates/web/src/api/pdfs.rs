@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::documents::{actor_of, keeps_registers};
+use super::documents::{actor_of, require_registers};
 use crate::AppState;
 use crate::auth::{ApiUser, Viewer};
 use crate::error::{ApiError, ErrorBody};
@@ -301,14 +301,6 @@ pub struct LetterheadDto {
     pub emblem_sha256: Option<String>,
 }
 
-async fn may_edit(state: &AppState, caller: &ApiUser, org: OrganizationId) -> Result<(), ApiError> {
-    match keeps_registers(state, &caller.user, org).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(ApiError::forbidden(caller.t)),
-        Err(e) => Err(ApiError::from_store(caller.t, e)),
-    }
-}
-
 /// Reads an organisation's letterhead settings.
 #[utoipa::path(get, path = "/organizations/{id}/letterhead", tag = "directory",
     responses((status = 200, body = LetterheadDto), (status = 404, body = ErrorBody)))]
@@ -363,7 +355,7 @@ pub async fn put_letterhead(
     super::ApiJson(body): super::ApiJson<LetterheadDto>,
 ) -> Result<Json<LetterheadDto>, ApiError> {
     let org = OrganizationId::from_uuid(id);
-    may_edit(&state, &caller, org).await?;
+    require_registers(&state, &caller, org).await?;
     check_letterhead(caller.t, &body.contact, &body.place)?;
     state
         .store()
@@ -464,7 +456,7 @@ pub async fn put_emblem(
     body: Bytes,
 ) -> Result<Json<LetterheadDto>, ApiError> {
     let org = OrganizationId::from_uuid(id);
-    may_edit(&state, &caller, org).await?;
+    require_registers(&state, &caller, org).await?;
     let hash = store_emblem(&state, caller.t, body.to_vec()).await?;
     let current = state
         .store()
