@@ -240,7 +240,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sealed_key_opens_only_with_its_password() {
+    fn sealed_key_opens_with_its_password_only() {
         let sealed = seal(b"secret key", "benar").expect("seal");
         assert_eq!(open(&sealed, "benar").expect("open"), b"secret key");
         assert!(matches!(open(&sealed, "salah"), Err(CaError::Unlock)));

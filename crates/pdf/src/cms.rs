@@ -63,9 +63,9 @@ fn attribute(oid: ObjectIdentifier, value_der: &[u8]) -> Result<Attribute, CmsEr
     })
 }
 
-/// Builds the DER `ContentInfo` holding a detached signature over
-/// `digest` (SHA-256 of the signed byte ranges) by `key`, whose
-/// certificate is `signer`; `chain` adds issuer certificates.
+/// Builds the DER `ContentInfo` with a detached signature by `key` over
+/// `digest`, the SHA-256 of the signed byte ranges. `signer` is the key's
+/// certificate and `chain` adds issuer certificates.
 pub fn signed_data(
     digest: &[u8; 32],
     key: &KeyPair,

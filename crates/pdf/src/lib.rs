@@ -2,8 +2,8 @@
 //! installation's certificate authority, verification, and the client for
 //! BSrE's signing service.
 //!
-//! Nothing here knows about HTTP routes or SQL; the web crate feeds it
-//! letter data and stores what it returns.
+//! Nothing here uses HTTP routes or SQL. The web crate passes letter data
+//! in and stores what comes back.
 
 pub mod bsre;
 pub mod ca;

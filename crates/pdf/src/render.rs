@@ -265,11 +265,11 @@ pub fn render(letter: &LetterData, date: time::Date) -> Result<Vec<u8>, RenderEr
     Ok(pdf)
 }
 
-/// Longest run of characters without a space that is printed as typed;
-/// longer runs get invisible break points so they wrap at the margin.
-const LONGEST_WORD: usize = 40;
+/// Maximum run of characters without a space that is printed as typed.
+/// Longer runs get invisible break points, so they wrap at the margin.
+const MAX_WORD_CHARS: usize = 40;
 
-/// Inserts zero-width spaces into every run of more than `LONGEST_WORD`
+/// Inserts zero-width spaces into every run of more than `MAX_WORD_CHARS`
 /// non-space characters, every 20 characters, in all strings of the
 /// letter data except the QR link, the statement and the number.
 fn breakable(value: &mut serde_json::Value) {
@@ -277,7 +277,7 @@ fn breakable(value: &mut serde_json::Value) {
         serde_json::Value::String(text)
             if text
                 .split_whitespace()
-                .any(|w| w.chars().count() > LONGEST_WORD) =>
+                .any(|w| w.chars().count() > MAX_WORD_CHARS) =>
         {
             *text = break_words(text);
         }

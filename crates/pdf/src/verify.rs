@@ -41,8 +41,8 @@ pub enum VerifyError {
     TooManySignatures,
 }
 
-/// Most signatures checked in one file; each one hashes up to the whole
-/// file, so a file with hundreds of them would cost minutes of CPU.
+/// Maximum number of signatures checked in one file. Each one hashes up to
+/// the whole file, so hundreds of them would cost minutes of CPU.
 pub const MAX_SIGNATURES: usize = 16;
 
 /// How far the signer's certificate is trusted.

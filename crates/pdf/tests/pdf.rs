@@ -72,7 +72,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
 }
 
 #[test]
-fn the_letter_carries_its_parts_on_a4() {
+fn letter_prints_its_parts_on_a4() {
     assert!(
         tool("pdftotext"),
         "poppler-utils is required (scripts/test installs it)"
@@ -103,7 +103,7 @@ fn the_letter_carries_its_parts_on_a4() {
 }
 
 #[test]
-fn a_village_letter_has_the_three_tier_kop_and_long_bodies_paginate() {
+fn village_letter_kop_and_pagination() {
     let mut village = letter();
     village.letterhead.tiers = vec![
         "Pemerintah Kabupaten Semarang".into(),
@@ -152,7 +152,7 @@ fn a_village_letter_has_the_three_tier_kop_and_long_bodies_paginate() {
 }
 
 #[test]
-fn a_decree_has_tentang_and_addressees_print_in_title_layouts() {
+fn title_layout_tentang_and_addressees() {
     let mut decree = letter();
     decree.layout = "title".into();
     decree.title = "Keputusan Bupati Semarang".into();
@@ -169,7 +169,7 @@ fn a_decree_has_tentang_and_addressees_print_in_title_layouts() {
 }
 
 #[test]
-fn a_draft_preview_is_marked_konsep() {
+fn draft_preview_marked_konsep() {
     let mut draft = letter();
     draft.draft = true;
     draft.number = String::new();
@@ -182,7 +182,7 @@ fn a_draft_preview_is_marked_konsep() {
 }
 
 #[test]
-fn pdfsig_accepts_the_signature_and_rejects_a_changed_byte() {
+fn signature_accepted_then_changed_byte_rejected() {
     assert!(tool("pdfsig"), "poppler-utils is required");
     let authority = Authority::create("Pemerintah Kabupaten Semarang").expect("ca");
     let issued = authority
@@ -307,7 +307,7 @@ fn pdfsig_accepts_the_signature_and_rejects_a_changed_byte() {
 }
 
 #[test]
-fn the_qr_code_on_the_page_decodes_to_the_check_link() {
+fn qr_code_decodes_to_check_link() {
     assert!(
         tool("zbarimg") || Command::new("zbarimg").arg("--version").output().is_ok(),
         "zbar-tools is required"

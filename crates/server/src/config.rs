@@ -33,7 +33,7 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (for the login
     /// throttle); turn on only behind a reverse proxy that sets it.
     pub trust_forwarded_for: bool,
-    /// Who signs letters: `local` (the installation's own certificate
+    /// The signing backend: `local` (the installation's own certificate
     /// authority) or `bsre` (BSrE's signing service).
     pub signer: String,
     /// Folder of the root certificate and its private key; empty means
@@ -45,7 +45,7 @@ pub struct Config {
     pub bsre_username: String,
     /// HTTP Basic password for the BSrE API; masked by `serasi config`.
     pub bsre_password: String,
-    /// Seconds to wait for one BSrE answer.
+    /// Seconds to wait for one BSrE response.
     pub bsre_timeout_secs: u64,
     /// Attempts per BSrE call when it times out or cannot connect.
     pub bsre_attempts: u32,
@@ -236,7 +236,7 @@ impl Config {
         Ok(())
     }
 
-    /// The CA folder, defaulting to `ca` inside the data folder.
+    /// Returns the CA folder, defaulting to `ca` inside the data folder.
     pub fn ca_dir(&self) -> PathBuf {
         if self.ca_dir.as_os_str().is_empty() {
             self.data_dir.join("ca")
@@ -245,7 +245,7 @@ impl Config {
         }
     }
 
-    /// The origin printed in QR codes: the public URL, or the listen
+    /// Returns the origin printed in QR codes: the public URL, or the listen
     /// address when none is set.
     pub fn public_origin(&self) -> String {
         let url = self.public_url.trim().trim_end_matches('/');

@@ -301,7 +301,8 @@ pub async fn fill(store: &Store, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the demo needs to sign letters the way the web application does.
+/// The application state and password the demo signs letters with, the
+/// way the web application does.
 struct Signing {
     state: AppState,
     password: String,

@@ -96,7 +96,7 @@ enum Command {
 enum BsreCommand {
     /// Ask BSrE whether a signer's certificate is usable (signer = bsre).
     Status {
-        /// The signer's NIK as BSrE knows it.
+        /// The signer's NIK as registered at BSrE.
         nik: String,
     },
     /// Ask BSrE to verify a signed PDF (signer = bsre).
@@ -117,7 +117,7 @@ enum CaCommand {
     Revoke {
         /// Serial number in hexadecimal, as `serasi ca list` shows it.
         serial: String,
-        /// Why it is revoked, such as "key compromised".
+        /// The reason for revocation, such as "key compromised".
         #[arg(long)]
         reason: String,
     },

@@ -1057,8 +1057,9 @@ both_backends! {
         Doc::from_row(row.ok_or_else(|| StoreError::not_found("document", id))?)
     }
 
-    /// Returns the signature block the document would get if whoever holds
-    /// or acts for the signer's post signed it on `day`, for previews.
+    /// Returns the signature block the document would get if the holder of
+    /// the signer's post (or the person acting for them) signed it on
+    /// `day`, for previews.
     pub(crate) async fn planned_signature_block(
         conn: &mut Conn,
         id: DocumentId,

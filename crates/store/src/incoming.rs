@@ -269,7 +269,8 @@ both_backends! {
 }
 
 impl Store {
-    /// Returns the organisation whose register holds the incoming letter.
+    /// Returns the organisation whose register contains the incoming
+    /// letter.
     pub async fn incoming_organization(
         &self,
         id: IncomingId,

@@ -685,7 +685,7 @@ impl Store {
             .next()))
     }
 
-    /// The signed PDFs of documents with this number (one per
+    /// Returns the signed PDFs of documents with this number (one per
     /// organisation at most).
     pub async fn pdfs_by_number(&self, number: &str) -> Result<Vec<PdfRecord>, StoreError> {
         let number = number.trim().to_owned();
@@ -693,14 +693,15 @@ impl Store {
             .await)
     }
 
-    /// The signed PDFs whose file has this SHA-256.
+    /// Returns the signed PDFs whose file has this SHA-256.
     pub async fn pdfs_by_sha256(&self, sha256: &str) -> Result<Vec<PdfRecord>, StoreError> {
         let sha = sha256.to_ascii_lowercase();
         rd!(self, |conn, q| q::pdf_where(conn, PdfKey::Sha256, sha)
             .await)
     }
 
-    /// The letterhead of an organisation itself, without inheritance.
+    /// Returns the letterhead of an organisation itself, without
+    /// inheritance.
     pub async fn letterhead(&self, org: OrganizationId) -> Result<LetterheadSettings, StoreError> {
         let row = rd!(self, |conn, q| q::letterhead_row(conn, org.as_uuid()).await)?;
         Ok(match row {
@@ -717,7 +718,7 @@ impl Store {
         })
     }
 
-    /// The kop an organisation's letters are printed under.
+    /// Returns the kop an organisation's letters are printed under.
     pub async fn kop_for(&self, org: OrganizationId) -> Result<Kop, StoreError> {
         rd!(self, |conn, q| q::kop(conn, org.as_uuid()).await)
     }
@@ -741,7 +742,7 @@ impl Store {
             .await)
     }
 
-    /// The root certificate of the installation's CA, as PEM.
+    /// Returns the root certificate of the installation's CA, as PEM.
     pub async fn ca_certificate(&self) -> Result<Option<String>, StoreError> {
         rd!(self, |conn, q| q::setting(conn, CA_SETTING).await)
     }
@@ -757,7 +758,8 @@ impl Store {
         })
     }
 
-    /// The newest unrevoked, unexpired certificate of `employee`.
+    /// Returns the newest active certificate of `employee`: not revoked,
+    /// not superseded and not expired.
     pub async fn active_certificate(
         &self,
         employee: EmployeeId,
@@ -773,7 +775,7 @@ impl Store {
         .find(|c| c.revoked_at.is_none() && c.not_after > now)))
     }
 
-    /// Every certificate of `employee`, newest first.
+    /// Returns every certificate of `employee`, newest first.
     pub async fn certificates_of(
         &self,
         employee: EmployeeId,
@@ -787,7 +789,7 @@ impl Store {
         rd!(self, |conn, q| q::certificates(conn, None, None).await)
     }
 
-    /// The certificate with this serial number.
+    /// Returns the certificate with this serial number.
     pub async fn certificate(&self, serial: &str) -> Result<Option<SignerCertificate>, StoreError> {
         let serial = serial.to_ascii_lowercase();
         rd!(self, |conn, q| Ok(q::certificates(

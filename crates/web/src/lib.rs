@@ -53,7 +53,7 @@ pub struct WebConfig {
     pub trust_forwarded_for: bool,
     /// Folder of the content-addressed file store (attachments).
     pub files_dir: std::path::PathBuf,
-    /// Who signs PDFs, where the root certificate lives, and the public
+    /// The signing backend, the root certificate's folder, and the public
     /// origin printed in QR codes.
     pub signing: signing::SigningConfig,
 }

@@ -474,9 +474,9 @@ async fn identity(
         "{} / {} / {} / {}",
         subject.name, subject.identifier, subject.position, subject.organization
     );
-    // A certificate names the signer as the directory had them when it was
-    // issued; after a change of name, NIP, post or organisation the next
-    // signature gets a certificate that names them as they are now.
+    // A certificate names the signer as the directory had them at issue.
+    // After a change of name, NIP, post or organisation, the next signature
+    // gets a new certificate that names them as they are now.
     if let Some(cert) = state
         .store()
         .active_certificate(employee)
@@ -896,8 +896,8 @@ pub async fn reseal_after_password_change(
     }
 }
 
-/// Checks a stored attachment that is a PDF the way the public check page
-/// would; `None` for a file that is not a PDF or carries no signature.
+/// Checks a stored PDF attachment the way the public check page does.
+/// Returns `None` for a file that is not a PDF or carries no signature.
 pub async fn check_attachment(state: &AppState, bytes: Vec<u8>) -> Option<Verdict> {
     if !bytes.starts_with(b"%PDF-") {
         return None;

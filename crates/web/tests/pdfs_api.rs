@@ -1,7 +1,7 @@
 //! Signed PDFs over the API on SQLite and PostgreSQL: signing renders and
-//! seals the letter, poppler accepts it, the public check tells genuine
-//! from altered files, and signing through BSrE (a local fake of its API)
-//! keeps numbers whole when the provider refuses or times out.
+//! seals the letter, poppler accepts it, the public check separates
+//! genuine from altered files, and signing through BSrE (a local fake of
+//! its API) keeps numbers whole when the provider refuses or times out.
 
 use std::process::Command;
 use std::time::Duration;
@@ -184,7 +184,8 @@ async fn ready_letter(office: &Office, subject: &str, security: &str) -> String 
     id
 }
 
-/// A draft letter from the staff member to the head of Dinas Kesehatan.
+/// Creates a draft letter from the staff member to the head of Dinas
+/// Kesehatan and returns its id.
 async fn draft_letter(office: &Office, subject: &str, security: &str) -> String {
     let body = json!({
         "kind": "surat_dinas",
@@ -412,7 +413,7 @@ async fn signed_pdf_checks_out(store: Store) {
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // A signed PDF attached to a new draft is stored untouched, and the
-    // document page says what its signature is worth.
+    // document page shows the verdict on its signature.
     let draft = draft_letter(&office, "Tindak lanjut jadwal", "biasa").await;
     let attached = send(
         &office.app,
@@ -859,7 +860,7 @@ async fn bsre_refusals_and_timeouts_keep_numbers_whole(store: Store) {
     assert_eq!(state["state"], "ready_to_sign");
     fake.state.set_malformed(false);
 
-    // The first answer comes too late; the retry succeeds, and only one
+    // The first response comes too late, so the client retries. Only one
     // signed file and one number result.
     fake.state.set_delay_first(1, Duration::from_millis(1500));
     let calls_before = fake.state.sign_calls();
@@ -880,7 +881,8 @@ async fn bsre_refusals_and_timeouts_keep_numbers_whole(store: Store) {
     assert!(pdf.bytes.starts_with(b"%PDF-"));
     let checks = serasi_pdf::check(&pdf.bytes, &[]).expect("check");
     assert_eq!(checks.len(), 1);
-    assert!(checks[0].intact && checks[0].covers_whole_file);
+    assert!(checks[0].intact);
+    assert!(checks[0].covers_whole_file);
     let by_code = send(&office.app, public_get(&format!("/api/v1/verify/{code}"))).await;
     assert_eq!(by_code.json()["signed_through"], "bsre");
     let checked = send(&office.app, upload(pdf.bytes.clone())).await;
@@ -1002,7 +1004,8 @@ async fn servers_starting_together_share_one_root(store: Store) {
     let (b, b_created) = b.expect("second server");
     assert_eq!(a.root_pem, b.root_pem, "both use the same root");
     assert!(a_created ^ b_created, "exactly one of them created it");
-    assert!(a.has_key() && b.has_key());
+    assert!(a.has_key());
+    assert!(b.has_key());
     let (again, created) = serasi_web::signing::ensure_ca(&store, &ca_dir, "x")
         .await
         .expect("restart");

@@ -25,8 +25,8 @@ use crate::signing::{self, Verdict};
 /// Largest emblem image accepted, in bytes.
 pub const MAX_EMBLEM_BYTES: usize = 512 * 1024;
 
-/// Longest time a sample letter with a new emblem may take to render; the
-/// emblem is printed on every letter of the organisation.
+/// Maximum time a sample letter with a new emblem may take to render,
+/// because the emblem is printed on every letter of the organisation.
 const EMBLEM_RENDER_BUDGET: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn pdf_filename(record: Option<&PdfRecord>, id: DocumentId) -> String {

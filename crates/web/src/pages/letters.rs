@@ -904,7 +904,8 @@ struct LetterPage {
     body_html: String,
     events: Vec<EventRow>,
     deliveries: Vec<DeliveryRow>,
-    /// Seq, name, size and, for signed PDFs, what their signatures say.
+    /// Seq, name, size and, for signed PDFs, the verdict on their
+    /// signatures.
     attachments: Vec<(i64, String, String, String)>,
     /// Signatures go through BSrE: the signer types their BSrE passphrase.
     bsre: bool,
@@ -1015,7 +1016,8 @@ async fn letter_page(
     })
 }
 
-/// What the signatures of a stored PDF attachment say, in one line.
+/// Returns the verdict on a stored PDF attachment's signatures, in one
+/// line.
 async fn signature_note(state: &AppState, t: Tr, sha256: &str) -> String {
     let Ok(bytes) = state.files().get(sha256) else {
         return String::new();
@@ -1082,8 +1084,8 @@ async fn action_failed(
     id: DocumentId,
     err: ApiError,
 ) -> Result<Response, PageError> {
-    // A signing service that cannot be reached is told to the signer,
-    // who can try again; other server faults stay opaque.
+    // An unreachable signing service is reported to the signer, who can
+    // try again. Other server faults stay opaque.
     let shown = matches!(
         err.code,
         "signer_unavailable" | "signer_failed" | "ca_unavailable"

@@ -17,7 +17,7 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
-    /// The body as received, for binary answers such as PDFs.
+    /// The body as received, for binary responses such as PDFs.
     pub bytes: Vec<u8>,
 }
 
@@ -89,8 +89,9 @@ pub async fn setup_with(store: Store, config: WebConfig) -> (Router, String) {
     (router(AppState::new(store, config)), token)
 }
 
-/// A configuration whose file store and certificate authority live in a
-/// folder of their own, so tests running at once do not share them.
+/// Returns a configuration whose file store and certificate authority
+/// live in a folder of their own, so tests running at once do not share
+/// them.
 pub fn test_config() -> WebConfig {
     let dir = std::env::temp_dir().join(format!("serasi-test-{}", uuid::Uuid::new_v4()));
     WebConfig {
@@ -117,7 +118,8 @@ pub async fn org_id(app: &Router, token: &str, code: &str) -> String {
         .to_owned()
 }
 
-/// A multipart upload with one `file` field, as the attachment form sends.
+/// Builds a multipart upload with one `file` field, as the attachment
+/// form sends it.
 pub fn upload_file(uri: &str, token: &str, name: &str, bytes: &[u8]) -> Request<Body> {
     let boundary = "serasi-test-boundary";
     let mut body = format!(
