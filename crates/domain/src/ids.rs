@@ -85,3 +85,8 @@ entity_id!(
     /// organisation's register.
     IncomingId
 );
+entity_id!(
+    /// Identifier of a disposition (*disposisi*): one referral of an
+    /// incoming letter to one position.
+    DispositionId
+);

@@ -5,6 +5,7 @@ pub mod authority;
 pub mod body;
 pub mod classification;
 pub mod directory;
+pub mod disposition;
 pub mod document;
 pub mod ids;
 pub mod incoming;
@@ -12,12 +13,13 @@ pub mod nip;
 pub mod numbering;
 pub mod rank;
 pub mod refdata;
+pub mod search;
 pub mod text;
 pub mod tree;
 pub mod user;
 pub mod wib;
 
 pub use ids::{
-    ApiTokenId, DelegationId, DocumentId, EmployeeId, IncomingId, OrganizationId, PositionId,
-    UserId,
+    ApiTokenId, DelegationId, DispositionId, DocumentId, EmployeeId, IncomingId, OrganizationId,
+    PositionId, UserId,
 };

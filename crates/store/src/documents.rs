@@ -938,7 +938,62 @@ both_backends! {
         .bind(comment)
         .execute(&mut *conn)
         .await?;
+        if action != "read" {
+            reindex(conn, doc).await?;
+        }
         Ok(())
+    }
+
+    /// Rewrites the search entry of a document from its current state.
+    pub(crate) async fn reindex(conn: &mut Conn, id: DocumentId) -> Result<(), StoreError> {
+        let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1");
+        let row: Option<DocRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *conn)
+            .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let doc = Doc::from_row(row)?;
+        let mut party: Vec<String> = Vec::new();
+        for group in [&doc.fields.addressees, &doc.fields.copies] {
+            for view in recipient_views(conn, group).await? {
+                party.push(view.label);
+            }
+        }
+        let texts: Vec<String> = sqlx::query_scalar(
+            "SELECT t.text FROM document_attachments a JOIN file_texts t ON t.sha256 = a.sha256 \
+             WHERE a.document_id = $1 ORDER BY a.seq",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+        let letter_date = doc.row.letter_date.clone().unwrap_or_else(|| {
+            crate::from_ms(doc.row.created_at)
+                .to_offset(serasi_domain::wib::WIB)
+                .date()
+                .to_string()
+        });
+        search_db::put_entry(
+            conn,
+            crate::search::Entry {
+                entry_id: doc.row.id,
+                source: "document",
+                kind: doc.row.kind.clone(),
+                organization_id: doc.row.organization_id,
+                classification: doc.row.classification.clone(),
+                security: doc.row.security.clone(),
+                status: doc.row.state.clone(),
+                letter_date,
+                number: doc.row.number.clone().unwrap_or_default(),
+                agenda_no: None,
+                subject: doc.row.subject.clone(),
+                party: party.join("; "),
+                body: doc.row.body.clone(),
+                extra: texts.join("\n"),
+            },
+        )
+        .await
     }
 
     async fn add_revision(
@@ -1646,6 +1701,7 @@ both_backends! {
         .execute(&mut *conn)
         .await?;
         deliver(conn, &doc, &chart, day, now).await?;
+        incoming_db::register_delivered(conn, id, day).await?;
         add_event(conn, id, Some(actor), "sign", doc.row.revision, Some(&number)).await?;
         Ok(number)
     }
@@ -1836,6 +1892,30 @@ both_backends! {
         if in_flow || admin_sees {
             return Ok(Access::Participant);
         }
+        // Clerks see the ordinary letters of the organisations whose
+        // registers they keep: the sender's and the recipients'.
+        if viewer.is_clerk
+            && doc.state != DocumentState::Draft
+            && !doc.fields.security.is_confidential()
+        {
+            let orgs = search_db::clerk_orgs(conn, viewer).await?;
+            if orgs.contains(&doc.row.organization_id) {
+                return Ok(Access::Participant);
+            }
+            let reached: Vec<(Option<Uuid>, Option<Uuid>)> = sqlx::query_as(
+                "SELECT dl.organization_id, p.organization_id FROM deliveries dl \
+                 LEFT JOIN positions p ON p.id = dl.position_id WHERE dl.document_id = $1",
+            )
+            .bind(doc.row.id)
+            .fetch_all(&mut *conn)
+            .await?;
+            if reached
+                .iter()
+                .any(|(a, b)| [a, b].into_iter().flatten().any(|o| orgs.contains(o)))
+            {
+                return Ok(Access::Recipient);
+            }
+        }
         let delivered: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE document_id = $1 AND employee_id = $2",
         )
@@ -1912,6 +1992,18 @@ both_backends! {
             });
         }
         Ok(out)
+    }
+
+    /// Returns the readable labels of recipients, in order.
+    pub(crate) async fn recipient_labels(
+        conn: &mut Conn,
+        list: &[Recipient],
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(recipient_views(conn, list)
+            .await?
+            .into_iter()
+            .map(|v| v.label)
+            .collect())
     }
 
     pub(crate) async fn view(conn: &mut Conn, doc: Doc) -> Result<DocumentView, StoreError> {

@@ -128,6 +128,8 @@ pub enum StoreError {
     Seal(#[from] crate::pdfs::SealFailure),
     #[error(transparent)]
     Incoming(#[from] serasi_domain::incoming::IncomingError),
+    #[error(transparent)]
+    Disposition(#[from] serasi_domain::disposition::DispositionError),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -168,6 +168,7 @@ both_backends! {
         .bind(now_ms())
         .execute(&mut *conn)
         .await?;
+        reindex_letter(conn, id).await?;
         Ok(Registered {
             id,
             year: fields.received_on.year(),
@@ -254,6 +255,7 @@ both_backends! {
         .bind(now_ms())
         .execute(&mut *conn)
         .await?;
+        reindex_letter(conn, id).await?;
         Ok(seq)
     }
 
@@ -265,6 +267,288 @@ both_backends! {
         .bind(id.as_uuid())
         .fetch_all(&mut *conn)
         .await?)
+    }
+
+    /// Decides how far `actor` sees the letter on `day`.
+    pub(crate) async fn access(
+        conn: &mut Conn,
+        id: IncomingId,
+        actor: crate::documents::Actor,
+        day: time::Date,
+    ) -> Result<LetterAccess, StoreError> {
+        let row: Option<(Uuid, String, Uuid, Uuid)> = sqlx::query_as(
+            "SELECT organization_id, security, registered_by, addressee_position_id \
+             FROM incoming_letters WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((org, security, registered_by, addressee)) = row else {
+            return Ok(LetterAccess::None);
+        };
+        let me = actor.employee_id.as_uuid();
+        let sql = format!(
+            "SELECT COUNT(*) FROM ({}) mine WHERE id = $3 \
+             OR id IN (SELECT to_position_id FROM dispositions WHERE incoming_id = $4 AND status <> 'cancelled') \
+             OR id IN (SELECT from_position_id FROM dispositions WHERE incoming_id = $4)",
+            crate::search::MY_POSITIONS_SQL
+        );
+        let held: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(me)
+            .bind(day.to_string())
+            .bind(addressee)
+            .bind(id.as_uuid())
+            .fetch_one(&mut *conn)
+            .await?;
+        let sent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM dispositions WHERE incoming_id = $1 AND from_employee_id = $2",
+        )
+        .bind(id.as_uuid())
+        .bind(me)
+        .fetch_one(&mut *conn)
+        .await?;
+        if registered_by == me || held > 0 || sent > 0 {
+            return Ok(LetterAccess::Named);
+        }
+        if matches!(security.as_str(), "rahasia" | "sangat_rahasia") {
+            return Ok(LetterAccess::None);
+        }
+        if actor.is_admin || search_db::clerk_orgs(conn, actor).await?.contains(&org) {
+            return Ok(LetterAccess::Register);
+        }
+        Ok(LetterAccess::None)
+    }
+
+    /// Rewrites the search entry of an incoming letter.
+    pub(crate) async fn reindex_letter(conn: &mut Conn, id: IncomingId) -> Result<(), StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            organization_id: Uuid,
+            agenda_no: i64,
+            sender: String,
+            sender_number: String,
+            received_on: String,
+            subject: String,
+            classification: String,
+            security: String,
+        }
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT organization_id, agenda_no, sender, sender_number, received_on, subject, \
+             classification, security FROM incoming_letters WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Ok(());
+        };
+        let notes: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT instructions, note, report, status FROM dispositions WHERE incoming_id = $1 \
+             ORDER BY created_at",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+        let texts: Vec<String> = sqlx::query_scalar(
+            "SELECT t.text FROM incoming_files f JOIN file_texts t ON t.sha256 = f.sha256 \
+             WHERE f.incoming_id = $1 \
+             UNION ALL SELECT t.text FROM disposition_files f JOIN dispositions d ON d.id = f.disposition_id \
+             JOIN file_texts t ON t.sha256 = f.sha256 WHERE d.incoming_id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+        let live: Vec<&str> = notes
+            .iter()
+            .map(|n| n.3.as_str())
+            .filter(|s| *s != "cancelled")
+            .collect();
+        let status = if live.is_empty() {
+            "registered"
+        } else if live.iter().all(|s| *s == "done") {
+            "done"
+        } else {
+            "in_progress"
+        };
+        let mut extra: Vec<String> = Vec::new();
+        for (instructions, note, report, _) in &notes {
+            let labels: Vec<String> = serde_json::from_str(instructions).unwrap_or_default();
+            extra.push(labels.join(", "));
+            extra.push(note.clone());
+            if let Some(report) = report {
+                extra.push(report.clone());
+            }
+        }
+        extra.extend(texts);
+        search_db::put_entry(
+            conn,
+            crate::search::Entry {
+                entry_id: id.as_uuid(),
+                source: "incoming",
+                kind: "surat_masuk".into(),
+                organization_id: row.organization_id,
+                classification: row.classification,
+                security: row.security,
+                status: status.into(),
+                letter_date: row.received_on,
+                number: row.sender_number,
+                agenda_no: Some(row.agenda_no),
+                subject: row.subject,
+                party: row.sender,
+                body: String::new(),
+                extra: extra
+                    .into_iter()
+                    .filter(|t| !t.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn detail(
+        conn: &mut Conn,
+        id: IncomingId,
+        actor: crate::documents::Actor,
+        day: time::Date,
+    ) -> Result<Option<(IncomingDetail, LetterAccess)>, StoreError> {
+        let access = access(conn, id, actor, day).await?;
+        if access == LetterAccess::None {
+            return Ok(None);
+        }
+        let letter: IncomingRow = sqlx::query_as(
+            "SELECT i.id, i.year, i.agenda_no, i.sender, i.sender_number, i.sender_date, \
+             i.received_on, i.subject, i.classification, i.security, i.urgency, \
+             i.addressee_position_id, p.name AS addressee_name, i.registered_at \
+             FROM incoming_letters i JOIN positions p ON p.id = i.addressee_position_id \
+             WHERE i.id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_one(&mut *conn)
+        .await?;
+        let (org, org_name, source, clerk): (Uuid, String, Option<Uuid>, String) = sqlx::query_as(
+            "SELECT o.id, o.name, i.source_document_id, e.name FROM incoming_letters i \
+             JOIN organizations o ON o.id = i.organization_id \
+             JOIN employees e ON e.id = i.registered_by WHERE i.id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_one(&mut *conn)
+        .await?;
+        let sql = format!(
+            "SELECT COUNT(*) FROM ({}) mine WHERE id = $3",
+            crate::search::MY_POSITIONS_SQL
+        );
+        let held: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(actor.employee_id.as_uuid())
+            .bind(day.to_string())
+            .bind(letter.addressee_position_id.0.as_uuid())
+            .fetch_one(&mut *conn)
+            .await?;
+        let files = files(conn, id).await?;
+        Ok(Some((
+            IncomingDetail {
+                letter,
+                organization_id: OrganizationId::from_uuid(org),
+                organization_name: org_name,
+                source_document_id: source.map(serasi_domain::DocumentId::from_uuid),
+                registered_by: clerk,
+                files,
+                is_addressee: held > 0,
+            },
+            access,
+        )))
+    }
+
+    /// Registers a document signed inside the system in the incoming
+    /// register of every recipient post's office (its agency, kecamatan or
+    /// village), once per post, so nobody types it again.
+    pub(crate) async fn register_delivered(
+        conn: &mut Conn,
+        document: serasi_domain::DocumentId,
+        day: time::Date,
+    ) -> Result<(), StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Doc {
+            organization_id: Uuid,
+            number: Option<String>,
+            letter_date: Option<String>,
+            subject: String,
+            classification: String,
+            security: String,
+            urgency: String,
+            signed_by: Option<Uuid>,
+        }
+        let doc: Doc = sqlx::query_as(
+            "SELECT organization_id, number, letter_date, subject, classification, security, \
+             urgency, signed_by FROM documents WHERE id = $1",
+        )
+        .bind(document.as_uuid())
+        .fetch_one(&mut *conn)
+        .await?;
+        let (Some(number), Some(letter_date), Some(signer)) =
+            (doc.number, doc.letter_date, doc.signed_by)
+        else {
+            return Ok(());
+        };
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let sender_date = time::Date::parse(&letter_date, &format)
+            .map_err(|_| StoreError::Corrupt(format!("letter date {letter_date:?}")))?;
+        let sender: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
+            .bind(doc.organization_id)
+            .fetch_one(&mut *conn)
+            .await?;
+        let posts: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT DISTINCT position_id FROM deliveries WHERE document_id = $1 \
+             AND position_id IS NOT NULL",
+        )
+        .bind(document.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?;
+        let orgs: Vec<(Uuid, Option<Uuid>, String)> =
+            sqlx::query_as("SELECT id, parent_id, kind FROM organizations")
+                .fetch_all(&mut *conn)
+                .await?;
+        for post in posts {
+            let Some(mut office) = sqlx::query_scalar::<_, Uuid>(
+                "SELECT organization_id FROM positions WHERE id = $1",
+            )
+            .bind(post)
+            .fetch_optional(&mut *conn)
+            .await?
+            else {
+                continue;
+            };
+            for _ in 0..32 {
+                match orgs.iter().find(|o| o.0 == office) {
+                    Some((_, Some(parent), kind)) if kind == "unit" => office = *parent,
+                    _ => break,
+                }
+            }
+            let fields = IncomingFields {
+                sender: sender.clone(),
+                sender_number: number.clone(),
+                sender_date,
+                received_on: day.max(sender_date),
+                subject: doc.subject.clone(),
+                classification: doc.classification.clone(),
+                security: doc.security.parse().unwrap_or(serasi_domain::document::SecurityClass::Ordinary),
+                urgency: doc.urgency.parse().unwrap_or(serasi_domain::document::Urgency::Ordinary),
+                addressee_position_id: PositionId::from_uuid(post),
+            };
+            let registered = register(
+                conn,
+                OrganizationId::from_uuid(office),
+                EmployeeId::from_uuid(signer),
+                &fields,
+            )
+            .await?;
+            sqlx::query("UPDATE incoming_letters SET source_document_id = $2 WHERE id = $1")
+                .bind(registered.id.as_uuid())
+                .bind(document.as_uuid())
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
     }
 }
 
@@ -329,5 +613,52 @@ impl Store {
             offset
         )
         .await)
+    }
+}
+
+/// How far someone may see an incoming letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LetterAccess {
+    None,
+    /// As a clerk of its register or an administrator: ordinary letters
+    /// only.
+    Register,
+    /// As someone named on it: the clerk who registered it, its
+    /// addressee, or a sender or recipient of a disposition.
+    Named,
+}
+
+/// An incoming letter with everything its page shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct IncomingDetail {
+    pub letter: IncomingRow,
+    pub organization_id: OrganizationId,
+    pub organization_name: String,
+    pub source_document_id: Option<serasi_domain::DocumentId>,
+    pub registered_by: String,
+    pub files: Vec<IncomingFile>,
+    /// The viewer holds or acts in the addressee's post.
+    pub is_addressee: bool,
+}
+
+impl Store {
+    /// How far `actor` may see an incoming letter on `day`.
+    pub async fn incoming_access(
+        &self,
+        id: IncomingId,
+        actor: crate::documents::Actor,
+        day: time::Date,
+    ) -> Result<LetterAccess, StoreError> {
+        rd!(self, |conn, q| q::access(conn, id, actor, day).await)
+    }
+
+    /// The letter's page data, or `None` when `actor` may not see it.
+    pub async fn incoming_detail(
+        &self,
+        id: IncomingId,
+        actor: crate::documents::Actor,
+        day: time::Date,
+    ) -> Result<Option<(IncomingDetail, LetterAccess)>, StoreError> {
+        rd!(self, |conn, q| q::detail(conn, id, actor, day).await)
     }
 }

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod directory;
+pub mod dispositions;
 mod documents;
 mod error;
 pub mod files;
@@ -12,6 +13,8 @@ pub mod import;
 pub mod incoming;
 pub mod pdfs;
 mod reference;
+pub mod registers;
+pub mod search;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
@@ -104,6 +107,10 @@ macro_rules! both_backends {
             use crate::directory::sqlite as directory_db;
             #[allow(unused_imports)]
             use crate::documents::sqlite as documents_db;
+            #[allow(unused_imports)]
+            use crate::search::sqlite as search_db;
+            #[allow(unused_imports)]
+            use crate::incoming::sqlite as incoming_db;
             $($item)*
         }
         pub(crate) mod postgres {
@@ -116,6 +123,10 @@ macro_rules! both_backends {
             use crate::directory::postgres as directory_db;
             #[allow(unused_imports)]
             use crate::documents::postgres as documents_db;
+            #[allow(unused_imports)]
+            use crate::search::postgres as search_db;
+            #[allow(unused_imports)]
+            use crate::incoming::postgres as incoming_db;
             $($item)*
         }
     };
