@@ -10,6 +10,7 @@ pub mod ca;
 pub mod cms;
 pub mod render;
 pub mod sign;
+pub mod table;
 pub mod verify;
 
 pub use ca::{Authority, CaError, IssuedSigner, SignerSubject};

@@ -240,12 +240,24 @@ pub fn render(letter: &LetterData, date: time::Date) -> Result<Vec<u8>, RenderEr
             Bytes::new(qr_svg(&stamp.url)?.into_bytes()),
         );
     }
-    let main = file_id("/letter.typ").ok_or_else(missing)?;
+    compile_pdf(TEMPLATE, files, date, Some(letter.number.clone()))
+}
+
+/// Typesets `template` with the virtual `files` and returns the PDF bytes;
+/// `date` becomes the creation date, `ident` the PDF identifier.
+pub(crate) fn compile_pdf(
+    template: &str,
+    files: HashMap<FileId, Bytes>,
+    date: time::Date,
+    ident: Option<String>,
+) -> Result<Vec<u8>, RenderError> {
+    let missing = || RenderError::Typeset("bad virtual path".into());
+    let main = file_id("/main.typ").ok_or_else(missing)?;
     let today = Datetime::from_ymd(date.year(), u8::from(date.month()), date.day())
         .ok_or_else(|| RenderError::Typeset("date out of range".into()))?;
     let world = LetterWorld {
         main,
-        source: Source::new(main, TEMPLATE.to_owned()),
+        source: Source::new(main, template.to_owned()),
         files,
         today,
     };
@@ -253,7 +265,10 @@ pub fn render(letter: &LetterData, date: time::Date) -> Result<Vec<u8>, RenderEr
         .output
         .map_err(|errors| RenderError::Typeset(join_messages(&errors)))?;
     let options = typst_pdf::PdfOptions {
-        ident: typst::foundations::Smart::Custom(letter.number.clone()),
+        ident: match ident {
+            Some(ident) => typst::foundations::Smart::Custom(ident),
+            None => typst::foundations::Smart::Auto,
+        },
         creator: typst::foundations::Smart::Custom(Some("Serasi".to_owned())),
         timestamp: typst_pdf::Timestamp::new_local(today, 7 * 60),
         ..typst_pdf::PdfOptions::default()
@@ -263,6 +278,23 @@ pub fn render(letter: &LetterData, date: time::Date) -> Result<Vec<u8>, RenderEr
     // Bound the memo cache that typst keeps between compilations.
     typst::comemo::evict(10);
     Ok(pdf)
+}
+
+/// Renders JSON `data` as `/data.json` into `template`, for the table and
+/// sheet documents. Long words become breakable like in letters.
+pub(crate) fn render_json(
+    template: &str,
+    data: &impl serde::Serialize,
+    date: time::Date,
+) -> Result<Vec<u8>, RenderError> {
+    let mut value = serde_json::to_value(data)?;
+    breakable(&mut value);
+    let mut files = HashMap::new();
+    files.insert(
+        file_id("/data.json").ok_or_else(|| RenderError::Typeset("bad virtual path".into()))?,
+        Bytes::new(serde_json::to_vec(&value)?),
+    );
+    compile_pdf(template, files, date, None)
 }
 
 /// Maximum run of characters without a space that is printed as typed.

@@ -393,6 +393,40 @@ both_backends! {
         Ok(seq)
     }
 
+    /// Posts below `top` with their holders' names, nearest first, for
+    /// picking disposition recipients.
+    pub(crate) async fn below(conn: &mut Conn, top: PositionId) -> Result<Vec<(Uuid, String, Option<String>, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "WITH RECURSIVE down(id, depth) AS ( \
+               SELECT id, 1 FROM positions WHERE parent_id = $1 \
+               UNION ALL \
+               SELECT p.id, down.depth + 1 FROM positions p JOIN down ON p.parent_id = down.id \
+               WHERE down.depth < 64) \
+             SELECT p.id, p.name, e.name, down.depth FROM down JOIN positions p ON p.id = down.id \
+             LEFT JOIN employees e ON e.id = p.holder_id ORDER BY down.depth, p.name LIMIT 500",
+        )
+        .bind(top.as_uuid())
+        .fetch_all(&mut *conn)
+        .await?)
+    }
+
+    pub(crate) async fn may_report(
+        conn: &mut Conn,
+        id: DispositionId,
+        actor: Actor,
+        day: Date,
+    ) -> Result<bool, StoreError> {
+        let to: Option<(Uuid, String)> =
+            sqlx::query_as("SELECT to_position_id, status FROM dispositions WHERE id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some((to, status)) = to else {
+            return Ok(false);
+        };
+        Ok(status != "cancelled" && my_positions(conn, actor.employee_id, day).await?.contains(&to))
+    }
+
     pub(crate) async fn file(
         conn: &mut Conn,
         id: DispositionId,
@@ -634,6 +668,29 @@ impl Store {
     ) -> Result<i64, StoreError> {
         tx!(self, |conn, q| q::add_file(conn, id, actor, file, day)
             .await)
+    }
+
+    /// Posts below `top`: id, post name, holder name and depth (1 for
+    /// direct subordinates).
+    pub async fn positions_below(
+        &self,
+        top: PositionId,
+    ) -> Result<Vec<(PositionId, String, Option<String>, i64)>, StoreError> {
+        let rows = rd!(self, |conn, q| q::below(conn, top).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, holder, depth)| (PositionId::from_uuid(id), name, holder, depth))
+            .collect())
+    }
+
+    /// Whether `actor` receives the disposition and may add report files.
+    pub async fn may_report(
+        &self,
+        id: DispositionId,
+        actor: Actor,
+        day: Date,
+    ) -> Result<bool, StoreError> {
+        rd!(self, |conn, q| q::may_report(conn, id, actor, day).await)
     }
 
     /// Returns a report file and the letter it belongs to.

@@ -425,6 +425,57 @@ both_backends! {
         }
         Ok(query.fetch_one(&mut *conn).await?)
     }
+
+    pub(crate) async fn create_job(conn: &mut Conn, job: &ExportJob) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO export_jobs (id, user_id, organization_id, register, format, state, total, \
+             done, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'running', $6, 0, $7, $7)",
+        )
+        .bind(job.id)
+        .bind(job.user_id)
+        .bind(job.organization_id)
+        .bind(&job.register)
+        .bind(&job.format)
+        .bind(job.total)
+        .bind(job.created_at)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn update_job(
+        conn: &mut Conn,
+        id: Uuid,
+        done: i64,
+        state: &str,
+        file: Option<(&str, &str)>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE export_jobs SET done = $2, state = $3, sha256 = COALESCE($4, sha256), \
+             file_name = COALESCE($5, file_name), error = $6, updated_at = $7 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(done)
+        .bind(state)
+        .bind(file.map(|f| f.0))
+        .bind(file.map(|f| f.1))
+        .bind(error)
+        .bind(crate::now_ms())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn job(conn: &mut Conn, id: Uuid) -> Result<Option<ExportJob>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, user_id, organization_id, register, format, state, total, done, sha256, \
+             file_name, error, created_at, updated_at FROM export_jobs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
+    }
 }
 
 impl Store {
@@ -455,5 +506,60 @@ impl Store {
         filter: &RegisterFilter,
     ) -> Result<i64, StoreError> {
         rd!(self, |conn, q| q::count(conn, kind, org, filter).await)
+    }
+}
+
+/// A register export running or finished in the background.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct ExportJob {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub organization_id: Uuid,
+    pub register: String,
+    pub format: String,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    pub total: i64,
+    pub done: i64,
+    pub sha256: Option<String>,
+    pub file_name: Option<String>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A job not updated for this long counts as failed: its server stopped.
+pub const STALE_JOB_MS: i64 = 5 * 60 * 1000;
+
+impl Store {
+    /// Records a new export job in state `running`.
+    pub async fn create_export_job(&self, job: &ExportJob) -> Result<(), StoreError> {
+        crate::tx!(self, |conn, q| q::create_job(conn, job).await)
+    }
+
+    /// Records progress, the finished file (hash and name) or a failure.
+    pub async fn update_export_job(
+        &self,
+        id: Uuid,
+        done: i64,
+        state: &str,
+        file: Option<(&str, &str)>,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        crate::tx!(self, |conn, q| q::update_job(
+            conn, id, done, state, file, error
+        )
+        .await)
+    }
+
+    /// Reads a job; a running job whose server went quiet reads as failed.
+    pub async fn export_job(&self, id: Uuid) -> Result<Option<ExportJob>, StoreError> {
+        let job = rd!(self, |conn, q| q::job(conn, id).await)?;
+        Ok(job.map(|mut j| {
+            if j.state == "running" && crate::now_ms() - j.updated_at > STALE_JOB_MS {
+                j.state = "failed".into();
+            }
+            j
+        }))
     }
 }

@@ -128,6 +128,14 @@ impl ApiError {
                 (StatusCode::CONFLICT, "conflict")
             }
             StoreError::Transition(_) => (StatusCode::CONFLICT, "invalid_state"),
+            StoreError::Disposition(
+                serasi_domain::disposition::DispositionError::CancelAfterRead
+                | serasi_domain::disposition::DispositionError::AlreadyDone
+                | serasi_domain::disposition::DispositionError::Cancelled,
+            ) => (StatusCode::CONFLICT, "invalid_state"),
+            StoreError::Disposition(serasi_domain::disposition::DispositionError::NotAllowed) => {
+                (StatusCode::FORBIDDEN, "no_authority")
+            }
             StoreError::Authority(serasi_domain::authority::AuthorityError::VacantPost(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }

@@ -6,10 +6,12 @@ pub mod api;
 mod assets;
 mod auth;
 mod error;
+pub mod exports;
 pub mod i18n;
 pub mod messages;
 mod ops;
 mod pages;
+pub mod sheets;
 pub mod signing;
 pub mod tabular;
 

@@ -163,6 +163,57 @@ pub fn incoming_error(t: Tr, err: &serasi_domain::incoming::IncomingError) -> St
     }
 }
 
+pub fn disposition_error(t: Tr, err: &serasi_domain::disposition::DispositionError) -> String {
+    use serasi_domain::disposition::{self as d, DispositionError as E};
+    let field = field_label(t, err.field());
+    match err {
+        E::NoRecipients => t.get("error-disposition-no-recipients").to_owned(),
+        E::TooManyRecipients => t.fmt(
+            "error-disposition-too-many",
+            &[("max", &d::MAX_RECIPIENTS.to_string())],
+        ),
+        E::DuplicateRecipient => t.get("error-disposition-duplicate").to_owned(),
+        E::NoInstruction => t.get("error-disposition-no-instruction").to_owned(),
+        E::UnknownInstruction(v) => t.fmt("error-disposition-instruction", &[("value", v)]),
+        E::TooLong { max, .. } => t.fmt(
+            "error-too-long",
+            &[("field", &field), ("max", &max.to_string())],
+        ),
+        E::ControlCharacter { .. } => t.fmt("error-control", &[("field", &field)]),
+        E::BadDeadline(v) => t.fmt("error-disposition-deadline", &[("value", v)]),
+        E::DeadlineInPast => t.get("error-disposition-deadline-past").to_owned(),
+        E::DeadlineTooFar => t.fmt(
+            "error-disposition-deadline-far",
+            &[("days", &d::MAX_DEADLINE_DAYS.to_string())],
+        ),
+        E::UnknownUrgency(v) => t.fmt("error-disposition-urgency", &[("value", v)]),
+        E::OutsideSubtree => t.get("error-disposition-outside").to_owned(),
+        E::ToSelf => t.get("error-disposition-self").to_owned(),
+        E::NotAllowed => t.get("error-disposition-not-allowed").to_owned(),
+        E::CancelAfterRead => t.get("error-disposition-cancel-read").to_owned(),
+        E::AlreadyDone => t.get("error-disposition-done").to_owned(),
+        E::Cancelled => t.get("error-disposition-cancelled").to_owned(),
+        E::ReportRequired => t.get("error-disposition-report").to_owned(),
+        E::EmptyInstructionList => t.get("error-disposition-list-empty").to_owned(),
+        E::TooManyInstructions => t.fmt(
+            "error-disposition-list-long",
+            &[("max", &d::MAX_INSTRUCTIONS.to_string())],
+        ),
+    }
+}
+
+/// The message for a search query that cannot run.
+pub fn query_error(t: Tr, err: &serasi_domain::search::QueryError) -> String {
+    use serasi_domain::search::{MAX_QUERY_CHARS, QueryError as E};
+    match err {
+        E::TooLong => t.fmt(
+            "error-search-too-long",
+            &[("max", &MAX_QUERY_CHARS.to_string())],
+        ),
+        E::NoTerms => t.get("error-search-no-terms").to_owned(),
+    }
+}
+
 pub fn authority_error(t: Tr, err: &AuthorityError) -> String {
     match err {
         AuthorityError::NoRequiredSigner => t.get("error-no-required-signer").to_owned(),
@@ -302,6 +353,7 @@ pub fn store_error_field(err: &StoreError) -> Option<&'static str> {
         StoreError::Kind(e) => Some(e.field()),
         StoreError::Delegation(e) => Some(e.field()),
         StoreError::Incoming(e) => Some(e.field()),
+        StoreError::Disposition(e) => Some(e.field()),
         StoreError::Rule(DocumentRule::UnknownClassification(_)) => Some("classification"),
         StoreError::Rule(DocumentRule::CommentRequired) => Some("comment"),
         StoreError::Rule(DocumentRule::ReasonRequired) => Some("reason"),
@@ -342,6 +394,7 @@ pub fn store_error(t: Tr, err: &StoreError) -> String {
         StoreError::Rule(e) => document_rule(t, e),
         StoreError::Kind(e) => kind_error(t, e),
         StoreError::Incoming(e) => incoming_error(t, e),
+        StoreError::Disposition(e) => disposition_error(t, e),
         _ => t.get("error-internal").to_owned(),
     }
 }

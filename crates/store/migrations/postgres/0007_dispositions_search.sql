@@ -78,3 +78,22 @@ CREATE INDEX search_entries_date ON search_entries(letter_date);
 CREATE INDEX search_entries_org ON search_entries(organization_id, letter_date);
 
 CREATE INDEX search_entries_vector ON search_entries USING GIN (vector);
+
+-- Register exports built in the background, with their progress, so any
+-- server can report it and hand out the finished file.
+CREATE TABLE export_jobs (
+    id UUID PRIMARY KEY NOT NULL,
+    user_id UUID NOT NULL REFERENCES users(id),
+    organization_id UUID NOT NULL REFERENCES organizations(id),
+    register TEXT NOT NULL,
+    format TEXT NOT NULL,
+    state TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    done BIGINT NOT NULL,
+    sha256 TEXT,
+    file_name TEXT,
+    error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX export_jobs_user ON export_jobs(user_id, created_at);

@@ -92,3 +92,22 @@ CREATE TRIGGER search_entries_au AFTER UPDATE ON search_entries BEGIN
     INSERT INTO search_fts(search_fts, rowid, tokens) VALUES ('delete', old.seq, old.tokens);
     INSERT INTO search_fts(rowid, tokens) VALUES (new.seq, new.tokens);
 END;
+
+-- Register exports built in the background, with their progress, so any
+-- server can report it and hand out the finished file.
+CREATE TABLE export_jobs (
+    id BLOB PRIMARY KEY NOT NULL,
+    user_id BLOB NOT NULL REFERENCES users(id),
+    organization_id BLOB NOT NULL REFERENCES organizations(id),
+    register TEXT NOT NULL,
+    format TEXT NOT NULL,
+    state TEXT NOT NULL,
+    total BIGINT NOT NULL,
+    done BIGINT NOT NULL,
+    sha256 TEXT,
+    file_name TEXT,
+    error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX export_jobs_user ON export_jobs(user_id, created_at);

@@ -44,6 +44,16 @@ pub fn actor_of(caller: &ApiUser) -> Result<Actor, ApiError> {
     })
 }
 
+/// Returns a page user as an actor on documents and letters, or `None`
+/// for an account without an employee.
+pub fn actor_of_user(user: &serasi_store::User) -> Option<Actor> {
+    Some(Actor {
+        employee_id: user.employee_id?,
+        is_admin: user.role == Role::Admin,
+        is_clerk: user.role == Role::Clerk,
+    })
+}
+
 /// A kind of document and how it is signed and numbered.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DocumentKindDto {

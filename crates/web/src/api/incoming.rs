@@ -17,6 +17,7 @@ use super::documents::{actor_of, require_registers};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
+use serasi_store::incoming::LetterAccess;
 
 /// An incoming letter to register.
 #[derive(Deserialize, ToSchema)]
@@ -77,6 +78,35 @@ pub struct IncomingDto {
     pub addressee_position_id: Uuid,
     pub addressee_name: String,
     pub registered_at: i64,
+}
+
+impl IncomingDto {
+    /// Converts a stored row; with `mask`, the subject of a Rahasia or
+    /// Sangat Rahasia letter is replaced by it, for register views read by
+    /// every clerk.
+    pub fn from_row(r: serasi_store::incoming::IncomingRow, mask: Option<&str>) -> IncomingDto {
+        let secret = matches!(r.security.as_str(), "rahasia" | "sangat_rahasia");
+        let subject = match mask {
+            Some(mask) if secret => mask.to_owned(),
+            _ => r.subject,
+        };
+        IncomingDto {
+            id: r.id.0.as_uuid(),
+            year: r.year,
+            agenda_no: r.agenda_no,
+            sender: r.sender,
+            sender_number: r.sender_number,
+            sender_date: r.sender_date,
+            received_on: r.received_on,
+            subject,
+            classification: r.classification,
+            security: r.security,
+            urgency: r.urgency,
+            addressee_position_id: r.addressee_position_id.0.as_uuid(),
+            addressee_name: r.addressee_name,
+            registered_at: r.registered_at,
+        }
+    }
 }
 
 /// One page of the incoming register.
@@ -163,32 +193,7 @@ pub async fn register_page(
     Ok(Json(IncomingPageDto {
         items: rows
             .into_iter()
-            .map(|r| {
-                // A register is read by every clerk of the organisation; the
-                // subject of a secret letter stays with the named people.
-                let secret = matches!(r.security.as_str(), "rahasia" | "sangat_rahasia");
-                let subject = if secret {
-                    caller.t.get("confidential").to_owned()
-                } else {
-                    r.subject
-                };
-                IncomingDto {
-                    id: r.id.0.as_uuid(),
-                    year: r.year,
-                    agenda_no: r.agenda_no,
-                    sender: r.sender,
-                    sender_number: r.sender_number,
-                    sender_date: r.sender_date,
-                    received_on: r.received_on,
-                    subject,
-                    classification: r.classification,
-                    security: r.security,
-                    urgency: r.urgency,
-                    addressee_position_id: r.addressee_position_id.0.as_uuid(),
-                    addressee_name: r.addressee_name,
-                    registered_at: r.registered_at,
-                }
-            })
+            .map(|r| IncomingDto::from_row(r, Some(caller.t.get("confidential"))))
             .collect(),
         total,
         page,
@@ -221,22 +226,34 @@ impl From<serasi_store::incoming::IncomingFile> for IncomingFileDto {
     }
 }
 
-/// Finds the letter's organisation and checks the caller keeps its
-/// register; an unknown letter is 404.
+/// Checks the caller may see the letter; an unknown letter and one the
+/// caller may not see are both 404, so the answer reveals nothing.
 async fn letter_org(
     state: &AppState,
     caller: &ApiUser,
     id: Uuid,
 ) -> Result<serasi_domain::IncomingId, ApiError> {
-    let id = serasi_domain::IncomingId::from_uuid(id);
-    let org = state
-        .store()
-        .incoming_organization(id)
-        .await
-        .map_err(|e| ApiError::from_store(caller.t, e))?
-        .ok_or_else(|| ApiError::not_found(caller.t))?;
-    require_registers(state, caller, org).await?;
+    let (id, _) = letter_access(state, caller, id).await?;
     Ok(id)
+}
+
+/// Returns how far the caller sees the letter, or 404 when not at all.
+pub(crate) async fn letter_access(
+    state: &AppState,
+    caller: &ApiUser,
+    id: Uuid,
+) -> Result<(serasi_domain::IncomingId, LetterAccess), ApiError> {
+    let actor = actor_of(caller)?;
+    let id = serasi_domain::IncomingId::from_uuid(id);
+    let access = state
+        .store()
+        .incoming_access(id, actor, wib::today())
+        .await
+        .map_err(|e| ApiError::from_store(caller.t, e))?;
+    if access == LetterAccess::None {
+        return Err(ApiError::not_found(caller.t));
+    }
+    Ok((id, access))
 }
 
 /// Adds a scan (PDF, PNG or JPEG, type decided from the content) to an
@@ -252,39 +269,12 @@ pub async fn add_file(
     multipart: axum::extract::Multipart,
 ) -> Result<(StatusCode, Json<IncomingFileDto>), ApiError> {
     let t = caller.t;
-    let id = letter_org(&state, &caller, id).await?;
-    let (name, bytes) = super::documents::read_upload(&state, t, multipart).await?;
-    let invalid = |key: &str| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.get(key)).field("file")
-    };
-    if bytes.is_empty() {
-        return Err(invalid("error-file-empty"));
+    let (id, _) = letter_access(&state, &caller, id).await?;
+    // Scans are the register's work: clerks and administrators add them.
+    if caller.user.role == serasi_domain::user::Role::Employee {
+        return Err(ApiError::forbidden(t));
     }
-    let mut name = super::documents::clean_file_name(&name);
-    let (content_type, extension) = match super::documents::sniff(&name, &bytes) {
-        Some("application/pdf") => ("application/pdf", ".pdf"),
-        Some("image/png") => ("image/png", ".png"),
-        Some("image/jpeg") => ("image/jpeg", ".jpg"),
-        _ => return Err(invalid("error-scan-type")),
-    };
-    let lower = name.to_ascii_lowercase();
-    if !(lower.ends_with(extension) || (extension == ".jpg" && lower.ends_with(".jpeg"))) {
-        name.push_str(extension);
-    }
-    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let files = state.files().clone();
-    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))?;
-    let file = serasi_store::incoming::IncomingFile {
-        seq: 0,
-        name,
-        content_type: content_type.to_owned(),
-        size,
-        sha256,
-        added_at: 0,
-    };
+    let file = store_scan(&state, t, multipart).await?;
     let seq = state
         .store()
         .add_incoming_file(id, &file)
@@ -327,7 +317,6 @@ pub async fn get_file(
     caller: ApiUser,
     Path((id, seq)): Path<(Uuid, i64)>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let id = letter_org(&state, &caller, id).await?;
     let file = state
         .store()
@@ -337,6 +326,78 @@ pub async fn get_file(
         .into_iter()
         .find(|f| f.seq == seq)
         .ok_or_else(|| ApiError::not_found(caller.t))?;
+    file_response(&state, file).await
+}
+
+/// Reads the `file` part of an upload, checks it is a PDF, PNG or JPEG by
+/// its content, stores it and, for a PDF, records its text layer for
+/// search. The file counts as stored only after it was read back and its
+/// SHA-256 matched.
+pub(crate) async fn store_scan(
+    state: &AppState,
+    t: crate::i18n::Tr,
+    multipart: axum::extract::Multipart,
+) -> Result<serasi_store::incoming::IncomingFile, ApiError> {
+    let (name, bytes) = super::documents::read_upload(state, t, multipart).await?;
+    let invalid = |key: &str| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", t.get(key)).field("file")
+    };
+    if bytes.is_empty() {
+        return Err(invalid("error-file-empty"));
+    }
+    let mut name = super::documents::clean_file_name(&name);
+    let (content_type, extension) = match super::documents::sniff(&name, &bytes) {
+        Some("application/pdf") => ("application/pdf", ".pdf"),
+        Some("image/png") => ("image/png", ".png"),
+        Some("image/jpeg") => ("image/jpeg", ".jpg"),
+        _ => return Err(invalid("error-scan-type")),
+    };
+    let lower = name.to_ascii_lowercase();
+    if !(lower.ends_with(extension) || (extension == ".jpg" && lower.ends_with(".jpeg"))) {
+        name.push_str(extension);
+    }
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let files = state.files().clone();
+    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let file = serasi_store::incoming::IncomingFile {
+        seq: 0,
+        name,
+        content_type: content_type.to_owned(),
+        size,
+        sha256,
+        added_at: 0,
+    };
+    if content_type == "application/pdf" {
+        let files = state.files().clone();
+        let hash = file.sha256.clone();
+        let text = tokio::task::spawn_blocking(move || {
+            files
+                .get(&hash)
+                .map(|bytes| serasi_pdf::table::text_layer(&bytes, 200))
+        })
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+        if !text.trim().is_empty() {
+            state
+                .store()
+                .put_file_text(&file.sha256, &text)
+                .await
+                .map_err(|e| ApiError::from_store(t, e))?;
+        }
+    }
+    Ok(file)
+}
+
+/// Sends a stored scan or report file as a download, checking its hash.
+pub(crate) async fn file_response(
+    state: &AppState,
+    file: serasi_store::incoming::IncomingFile,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     let files = state.files().clone();
     let hash = file.sha256.clone();
     let bytes = tokio::task::spawn_blocking(move || files.get(&hash))

@@ -6,11 +6,13 @@ mod account;
 
 pub use account::token_name;
 mod directory;
+pub mod dispositions;
 pub mod documents;
 pub mod import;
 pub mod incoming;
 pub mod pdfs;
 mod profile;
+pub mod registers;
 
 use std::sync::LazyLock;
 
@@ -45,6 +47,9 @@ use crate::error::ApiError;
         (name = "reference", description = "Archive classification codes"),
         (name = "documents", description = "Outgoing official documents: drafts, initials, signature, numbering and delivery"),
         (name = "incoming", description = "Incoming letters and the organisation's incoming register"),
+        (name = "dispositions", description = "Referrals of incoming letters down the hierarchy"),
+        (name = "registers", description = "Incoming, outgoing and dispatch registers and their exports"),
+        (name = "search", description = "Full-text search over every letter the caller may see"),
         (name = "verification", description = "Public checks of signed PDFs, without login"),
         (name = "account", description = "The caller's account and API tokens"),
         (name = "admin", description = "Administration")
@@ -108,6 +113,23 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(incoming::register, incoming::register_page))
         .routes(routes!(incoming::add_file, incoming::list_files))
         .routes(routes!(incoming::get_file))
+        .routes(routes!(dispositions::detail))
+        .routes(routes!(dispositions::dispose))
+        .routes(routes!(dispositions::act))
+        .routes(routes!(dispositions::add_file))
+        .routes(routes!(dispositions::get_file))
+        .routes(routes!(dispositions::list))
+        .routes(routes!(
+            dispositions::instructions,
+            dispositions::set_instructions
+        ))
+        .routes(routes!(dispositions::sheet))
+        .routes(routes!(registers::page))
+        .routes(routes!(registers::csv))
+        .routes(routes!(registers::start_export))
+        .routes(routes!(registers::export_status))
+        .routes(routes!(registers::export_file))
+        .routes(routes!(registers::search))
         .routes(routes!(pdfs::document_pdf))
         .routes(routes!(pdfs::verify_code))
         .routes(routes!(pdfs::verify_file))

@@ -96,7 +96,7 @@ struct RegisterQuery {
 
 /// Returns the organisations whose registers the user keeps, and the one
 /// they work in.
-async fn registers(
+pub(super) async fn registers(
     state: &AppState,
     me: &PageUser,
 ) -> Result<(Vec<(OrganizationId, String)>, Option<OrganizationId>), PageError> {
@@ -285,10 +285,7 @@ async fn register(
     match result {
         Ok(registered) => Ok((
             with_flash(jar, "incoming-registered"),
-            Redirect::to(&format!(
-                "/letters/incoming?org={org}&year={}#agenda-{}",
-                registered.year, registered.agenda_no
-            )),
+            Redirect::to(&format!("/letters/incoming/{}#scans", registered.id)),
         )
             .into_response()),
         Err(e) if e.status.is_server_error() => Err(PageError::internal(&e.message)),

@@ -4,10 +4,12 @@ mod account;
 mod admin;
 mod delegations;
 mod directory;
+mod dispositions;
 mod incoming;
 mod letterhead;
 mod letters;
 mod people;
+mod registers;
 mod verify;
 
 use askama::Template;
@@ -109,5 +111,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(verify::routes())
         .merge(incoming::routes())
+        .merge(dispositions::routes())
+        .merge(registers::routes())
         .merge(letterhead::routes())
 }
