@@ -1527,10 +1527,10 @@ pub async fn attach(
         return Err(ApiError::from_store(t, err));
     }
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let files = state.files().clone();
-    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+    let sha256 = state
+        .files()
+        .put(&bytes)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let file = serasi_store::AttachmentView {
         seq: 0,
@@ -1571,11 +1571,10 @@ pub async fn download(
         .into_iter()
         .find(|a| a.seq == seq)
         .ok_or_else(|| ApiError::not_found(t))?;
-    let files = state.files().clone();
-    let hash = file.sha256.clone();
-    let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+    let bytes = state
+        .files()
+        .get(&file.sha256)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let ascii: String = file
         .name

@@ -272,10 +272,10 @@ pub async fn add_file(
         name.push_str(extension);
     }
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let files = state.files().clone();
-    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+    let sha256 = state
+        .files()
+        .put(&bytes)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let file = serasi_store::incoming::IncomingFile {
         seq: 0,
@@ -337,11 +337,10 @@ pub async fn get_file(
         .into_iter()
         .find(|f| f.seq == seq)
         .ok_or_else(|| ApiError::not_found(caller.t))?;
-    let files = state.files().clone();
-    let hash = file.sha256.clone();
-    let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+    let bytes = state
+        .files()
+        .get(&file.sha256)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let ascii: String = file
         .name
