@@ -74,6 +74,7 @@ fn web_config(config: &Config) -> WebConfig {
         session_lifetime: std::time::Duration::from_secs(config.session_hours * 3600),
         secure_cookies: config.secure_cookies,
         max_body_bytes: config.max_upload_mb * 1024 * 1024,
+        max_file_bytes: config.max_file_mb * 1024 * 1024,
         trust_forwarded_for: config.trust_forwarded_for,
         files: config.file_storage(),
         trusted_origins: Some(config.public_url.trim().trim_end_matches('/').to_owned())

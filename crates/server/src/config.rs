@@ -29,8 +29,11 @@ pub struct Config {
     pub session_hours: u64,
     /// Mark cookies `Secure` (turn on when served over HTTPS).
     pub secure_cookies: bool,
-    /// Largest upload, in megabytes.
+    /// Largest request body, in megabytes; it bounds every upload.
     pub max_upload_mb: usize,
+    /// Largest attached file, scan or checked PDF, in megabytes; at most
+    /// `max_upload_mb`.
+    pub max_file_mb: usize,
     /// File storage backend: `local` (`files` inside `data_dir`) or `s3`
     /// (the bucket below).
     pub storage: String,
@@ -81,6 +84,7 @@ impl Default for Config {
             session_hours: 12,
             secure_cookies: false,
             max_upload_mb: 10,
+            max_file_mb: 10,
             storage: "local".into(),
             s3_endpoint: String::new(),
             s3_bucket: String::new(),
@@ -198,6 +202,11 @@ impl Config {
                 format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes")
             })?;
         }
+        if let Some(v) = get("SERASI_MAX_FILE_MB") {
+            self.max_file_mb = v.trim().parse().with_context(|| {
+                format!("SERASI_MAX_FILE_MB={v:?} is not a whole number of megabytes")
+            })?;
+        }
         self.apply_storage_env(&get, parse_bool)
     }
 
@@ -246,6 +255,14 @@ impl Config {
         if self.max_upload_mb == 0 || self.max_upload_mb > 1024 {
             bail!(
                 "max_upload_mb {} is out of range; use 1 to 1024",
+                self.max_upload_mb
+            );
+        }
+        if self.max_file_mb == 0 || self.max_file_mb > self.max_upload_mb {
+            bail!(
+                "max_file_mb {} is out of range; use 1 to max_upload_mb ({}), because a file \
+                 travels inside a request body",
+                self.max_file_mb,
                 self.max_upload_mb
             );
         }
@@ -552,12 +569,14 @@ mod tests {
             ("SERASI_S3_ACCESS_KEY", "kunci"),
             ("SERASI_S3_SECRET_KEY", "rahasia"),
             ("SERASI_S3_ALLOW_HTTP", "true"),
+            ("SERASI_MAX_FILE_MB", "5"),
         ]);
         let mut config = Config::default();
         config
             .apply_env(|k| env.get(k).map(|v| (*v).to_owned()))
             .expect("valid env");
         config.check().expect("valid S3 settings");
+        assert_eq!(config.max_file_mb, 5);
         let FileStorage::S3(s3) = config.file_storage() else {
             panic!("storage is not S3: {:?}", config.file_storage());
         };
@@ -641,6 +660,20 @@ mod tests {
                     ..s3_config()
                 },
                 "s3_region \"\" is invalid",
+            ),
+            (
+                Config {
+                    max_file_mb: 11,
+                    ..Config::default()
+                },
+                "max_file_mb 11 is out of range; use 1 to max_upload_mb (10)",
+            ),
+            (
+                Config {
+                    max_file_mb: 0,
+                    ..Config::default()
+                },
+                "max_file_mb 0 is out of range",
             ),
         ];
         for (config, expected) in cases {

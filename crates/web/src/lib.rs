@@ -55,6 +55,8 @@ pub struct WebConfig {
     /// Storage of the content-addressed files (attachments, scans, emblems
     /// and signed PDFs): a local folder or an S3 bucket.
     pub files: FileStorage,
+    /// Largest file accepted by an upload form or endpoint, in bytes.
+    pub max_file_bytes: usize,
     /// The signing backend, the root certificate's folder, and the public
     /// origin printed in QR codes.
     pub signing: signing::SigningConfig,
@@ -70,6 +72,7 @@ impl Default for WebConfig {
             trusted_origins: Vec::new(),
             trust_forwarded_for: false,
             files: FileStorage::Local(std::env::temp_dir().join("serasi-files")),
+            max_file_bytes: 10 * 1024 * 1024,
             signing: signing::SigningConfig::default(),
         }
     }

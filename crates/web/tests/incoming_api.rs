@@ -469,3 +469,49 @@ async fn scans_round_trip_on_s3() {
     drop(app);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn scan_over_file_limit_rejected() {
+    let db = serasi_store::testing::TestDb::new(serasi_store::Backend::Sqlite).await;
+    let limit = 1024 * 1024;
+    let config = serasi_web::WebConfig {
+        max_file_bytes: limit,
+        ..test_config()
+    };
+    let (app, admin) = setup_with(db.store.clone(), config).await;
+    let (uri, clerk) = letter_for_scans(&app, &db.store, &admin).await;
+
+    let rejected = send(
+        &app,
+        upload_file(&uri, &clerk, "besar.pdf", &binary_pdf(limit + 1)),
+    )
+    .await;
+    assert_eq!(
+        rejected.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        rejected.body
+    );
+    assert_eq!(rejected.json()["error"], "too_large");
+    assert_eq!(rejected.json()["field"], "file");
+    assert_eq!(
+        rejected.json()["message"],
+        "Berkas lebih besar dari 1 MB, batas ukuran per berkas."
+    );
+    let list = send(&app, get(&uri, &clerk)).await;
+    assert_eq!(
+        list.json().as_array().expect("list").len(),
+        0,
+        "nothing was stored"
+    );
+
+    let at_limit = send(
+        &app,
+        upload_file(&uri, &clerk, "pas.pdf", &binary_pdf(limit)),
+    )
+    .await;
+    assert_eq!(at_limit.status, StatusCode::CREATED, "{}", at_limit.body);
+    assert_eq!(at_limit.json()["size"], limit);
+    drop(app);
+    db.finish().await;
+}
