@@ -69,6 +69,23 @@ async fn create_first_admin(store: &Store) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+fn web_config(config: &Config) -> WebConfig {
+    WebConfig {
+        session_lifetime: std::time::Duration::from_secs(config.session_hours * 3600),
+        secure_cookies: config.secure_cookies,
+        max_body_bytes: config.max_upload_mb * 1024 * 1024,
+        max_file_bytes: config.max_file_mb * 1024 * 1024,
+        trust_forwarded_for: config.trust_forwarded_for,
+        files: config.file_storage(),
+        trusted_origins: Some(config.public_url.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .into_iter()
+            .collect(),
+        signing: config.signing(),
+        ..WebConfig::default()
+    }
+}
+
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
@@ -82,6 +99,18 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let store = open_store(&config).await?;
     tracing::info!(backend = store.backend().as_str(), "database ready");
+    // The file storage is checked before the first administrator's
+    // password is printed, so a wrong bucket or key stops the start first.
+    // object_store's messages already contain their causes, so its errors
+    // go on as one message rather than as a chain that repeats them.
+    let state =
+        AppState::new(store.clone(), web_config(&config)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    state
+        .files()
+        .probe()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(location = state.files().location(), "file storage ready");
     load_reference(&store).await?;
     create_first_admin(&store).await?;
     if config.signer == "local" {
@@ -97,20 +126,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
 
-    let web = WebConfig {
-        session_lifetime: std::time::Duration::from_secs(config.session_hours * 3600),
-        secure_cookies: config.secure_cookies,
-        max_body_bytes: config.max_upload_mb * 1024 * 1024,
-        trust_forwarded_for: config.trust_forwarded_for,
-        files_dir: config.data_dir.join("files"),
-        trusted_origins: Some(config.public_url.trim().trim_end_matches('/').to_owned())
-            .filter(|u| !u.is_empty())
-            .into_iter()
-            .collect(),
-        signing: config.signing(),
-        ..WebConfig::default()
-    };
-    let app = serasi_web::router(AppState::new(store.clone(), web));
+    let app = serasi_web::router(state);
     let address = listener.local_addr()?;
     tracing::info!(%address, "listening");
     let mut stdout = std::io::stdout().lock();

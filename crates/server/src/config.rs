@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use serasi_store::files::{FileStorage, S3Settings};
 use serde::{Deserialize, Serialize};
 
 /// The effective configuration of one `serasi` process.
@@ -28,8 +29,28 @@ pub struct Config {
     pub session_hours: u64,
     /// Mark cookies `Secure` (turn on when served over HTTPS).
     pub secure_cookies: bool,
-    /// Largest upload, in megabytes.
+    /// Largest request body, in megabytes; it bounds every upload.
     pub max_upload_mb: usize,
+    /// Largest attached file, scan or checked PDF, in megabytes; at most
+    /// `max_upload_mb`.
+    pub max_file_mb: usize,
+    /// File storage backend: `local` (`files` inside `data_dir`) or `s3`
+    /// (the bucket below).
+    pub storage: String,
+    /// Base URL of an S3-compatible service, such as
+    /// `https://s3.example.go.id`; empty means Amazon S3 in `s3_region`.
+    pub s3_endpoint: String,
+    /// Bucket for the files; required with `storage = "s3"`.
+    pub s3_bucket: String,
+    /// Region the requests are signed for.
+    pub s3_region: String,
+    /// Access key id; masked by `serasi config`.
+    pub s3_access_key: String,
+    /// Secret access key; masked by `serasi config`.
+    pub s3_secret_key: String,
+    /// Accept a plain `http://` `s3_endpoint`; keep it off unless the
+    /// service is on a trusted network.
+    pub s3_allow_http: bool,
     /// Take the client address from `X-Forwarded-For` (for the login
     /// throttle); turn on only behind a reverse proxy that sets it.
     pub trust_forwarded_for: bool,
@@ -63,6 +84,14 @@ impl Default for Config {
             session_hours: 12,
             secure_cookies: false,
             max_upload_mb: 10,
+            max_file_mb: 10,
+            storage: "local".into(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key: String::new(),
+            s3_secret_key: String::new(),
+            s3_allow_http: false,
             trust_forwarded_for: false,
             signer: "local".into(),
             ca_dir: PathBuf::new(),
@@ -173,6 +202,40 @@ impl Config {
                 format!("SERASI_MAX_UPLOAD_MB={v:?} is not a whole number of megabytes")
             })?;
         }
+        if let Some(v) = get("SERASI_MAX_FILE_MB") {
+            self.max_file_mb = v.trim().parse().with_context(|| {
+                format!("SERASI_MAX_FILE_MB={v:?} is not a whole number of megabytes")
+            })?;
+        }
+        self.apply_storage_env(&get, parse_bool)
+    }
+
+    fn apply_storage_env(
+        &mut self,
+        get: &impl Fn(&str) -> Option<String>,
+        parse_bool: impl Fn(&str, &str) -> anyhow::Result<bool>,
+    ) -> anyhow::Result<()> {
+        if let Some(v) = get("SERASI_STORAGE") {
+            self.storage = v.trim().to_owned();
+        }
+        if let Some(v) = get("SERASI_S3_ENDPOINT") {
+            self.s3_endpoint = v.trim().to_owned();
+        }
+        if let Some(v) = get("SERASI_S3_BUCKET") {
+            self.s3_bucket = v.trim().to_owned();
+        }
+        if let Some(v) = get("SERASI_S3_REGION") {
+            self.s3_region = v.trim().to_owned();
+        }
+        if let Some(v) = get("SERASI_S3_ACCESS_KEY") {
+            self.s3_access_key = v;
+        }
+        if let Some(v) = get("SERASI_S3_SECRET_KEY") {
+            self.s3_secret_key = v;
+        }
+        if let Some(v) = get("SERASI_S3_ALLOW_HTTP") {
+            self.s3_allow_http = parse_bool("SERASI_S3_ALLOW_HTTP", &v)?;
+        }
         Ok(())
     }
 
@@ -195,6 +258,15 @@ impl Config {
                 self.max_upload_mb
             );
         }
+        if self.max_file_mb == 0 || self.max_file_mb > self.max_upload_mb {
+            bail!(
+                "max_file_mb {} is out of range; use 1 to max_upload_mb ({}), because a file \
+                 travels inside a request body",
+                self.max_file_mb,
+                self.max_upload_mb
+            );
+        }
+        self.check_storage()?;
         match self.signer.as_str() {
             "local" => {}
             "bsre" => {
@@ -234,6 +306,67 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    fn check_storage(&self) -> anyhow::Result<()> {
+        match self.storage.as_str() {
+            "local" => return Ok(()),
+            "s3" => {}
+            other => bail!("storage {other:?} is invalid; use local or s3"),
+        }
+        if !valid_bucket_name(&self.s3_bucket) {
+            bail!(
+                "storage is s3, so s3_bucket must be a bucket name of 3 to 63 lowercase \
+                 letters, digits, dots and hyphens (got {:?})",
+                self.s3_bucket
+            );
+        }
+        if self.s3_region.is_empty() || self.s3_region.contains(char::is_whitespace) {
+            bail!(
+                "s3_region {:?} is invalid; use a region name such as us-east-1",
+                self.s3_region
+            );
+        }
+        if self.s3_access_key.is_empty() || self.s3_secret_key.is_empty() {
+            bail!("storage is s3, so s3_access_key and s3_secret_key must both be set");
+        }
+        let endpoint = self.s3_endpoint.as_str();
+        let https = endpoint.starts_with("https://");
+        let http = endpoint.starts_with("http://");
+        if !(endpoint.is_empty() || https || http) {
+            // The value is not echoed: it may carry credentials.
+            bail!("s3_endpoint must be an http:// or https:// address, or empty for Amazon S3");
+        }
+        if endpoint.contains('@') {
+            bail!(
+                "s3_endpoint must not contain a user name or password; set s3_access_key and \
+                 s3_secret_key instead"
+            );
+        }
+        if http && !self.s3_allow_http {
+            bail!(
+                "s3_endpoint is a plain http:// address; use https://, or set \
+                 s3_allow_http = true for a service on a trusted network"
+            );
+        }
+        Ok(())
+    }
+
+    /// Returns the file storage: the S3 bucket, or `files` inside the data
+    /// folder.
+    pub fn file_storage(&self) -> FileStorage {
+        if self.storage == "s3" {
+            FileStorage::S3(S3Settings {
+                endpoint: self.s3_endpoint.trim_end_matches('/').to_owned(),
+                bucket: self.s3_bucket.clone(),
+                region: self.s3_region.clone(),
+                access_key: self.s3_access_key.clone(),
+                secret_key: self.s3_secret_key.clone(),
+                allow_http: self.s3_allow_http,
+            })
+        } else {
+            FileStorage::Local(self.data_dir.join("files"))
+        }
     }
 
     /// Returns the CA folder, defaulting to `ca` inside the data folder.
@@ -289,11 +422,28 @@ impl Config {
     pub fn to_masked_toml(&self) -> anyhow::Result<String> {
         let mut masked = self.clone();
         masked.database_url = mask_url_password(&self.database_url());
-        if !masked.bsre_password.is_empty() {
-            masked.bsre_password = "***".into();
+        for secret in [
+            &mut masked.bsre_password,
+            &mut masked.s3_access_key,
+            &mut masked.s3_secret_key,
+        ] {
+            if !secret.is_empty() {
+                *secret = "***".into();
+            }
         }
         Ok(toml::to_string_pretty(&masked)?)
     }
+}
+
+/// Checks an S3 bucket name: 3 to 63 lowercase letters, digits, dots and
+/// hyphens, starting and ending with a letter or digit.
+fn valid_bucket_name(name: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    (3..=63).contains(&name.len())
+        && name.chars().all(allowed)
+        && edge(name.chars().next())
+        && edge(name.chars().next_back())
 }
 
 /// Replaces the password in `scheme://user:password@host/db` and in a
@@ -396,6 +546,156 @@ mod tests {
         assert!(!text.contains("S3cretPw"), "{text}");
         assert!(text.contains("line 2"), "{text}");
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    fn s3_config() -> Config {
+        Config {
+            storage: "s3".into(),
+            s3_endpoint: "https://s3.example.go.id/".into(),
+            s3_bucket: "serasi-files".into(),
+            s3_access_key: "AKIAEXAMPLEKEY".into(),
+            s3_secret_key: "rahasia-S3-kunci".into(),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn storage_from_env() {
+        let env = HashMap::from([
+            ("SERASI_STORAGE", "s3"),
+            ("SERASI_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("SERASI_S3_BUCKET", "serasi"),
+            ("SERASI_S3_REGION", "ap-southeast-3"),
+            ("SERASI_S3_ACCESS_KEY", "kunci"),
+            ("SERASI_S3_SECRET_KEY", "rahasia"),
+            ("SERASI_S3_ALLOW_HTTP", "true"),
+            ("SERASI_MAX_FILE_MB", "5"),
+        ]);
+        let mut config = Config::default();
+        config
+            .apply_env(|k| env.get(k).map(|v| (*v).to_owned()))
+            .expect("valid env");
+        config.check().expect("valid S3 settings");
+        assert_eq!(config.max_file_mb, 5);
+        let FileStorage::S3(s3) = config.file_storage() else {
+            panic!("storage is not S3: {:?}", config.file_storage());
+        };
+        assert_eq!(s3.endpoint, "http://127.0.0.1:9000");
+        assert_eq!(s3.bucket, "serasi");
+        assert_eq!(s3.region, "ap-southeast-3");
+        assert_eq!(s3.access_key, "kunci");
+        assert_eq!(s3.secret_key, "rahasia");
+        assert!(s3.allow_http);
+        let logged = format!("{s3:?}");
+        assert!(!logged.contains("kunci"), "{logged}");
+        assert!(!logged.contains("rahasia"), "{logged}");
+    }
+
+    #[test]
+    fn local_storage_in_data_dir() {
+        let config = Config::default();
+        config.check().expect("defaults are valid");
+        let FileStorage::Local(root) = config.file_storage() else {
+            panic!("default storage is not local");
+        };
+        assert_eq!(root, PathBuf::from("serasi-data/files"));
+    }
+
+    #[test]
+    fn storage_settings_checked() {
+        s3_config().check().expect("valid S3 settings");
+        let cases = [
+            (
+                Config {
+                    storage: "ftp".into(),
+                    ..Config::default()
+                },
+                "storage \"ftp\" is invalid",
+            ),
+            (
+                Config {
+                    s3_bucket: String::new(),
+                    ..s3_config()
+                },
+                "s3_bucket must be a bucket name",
+            ),
+            (
+                Config {
+                    s3_bucket: "Serasi_Files".into(),
+                    ..s3_config()
+                },
+                "s3_bucket must be a bucket name",
+            ),
+            (
+                Config {
+                    s3_secret_key: String::new(),
+                    ..s3_config()
+                },
+                "s3_access_key and s3_secret_key must both be set",
+            ),
+            (
+                Config {
+                    s3_endpoint: "http://minio:9000".into(),
+                    ..s3_config()
+                },
+                "set s3_allow_http = true",
+            ),
+            (
+                Config {
+                    s3_endpoint: "ftp://minio".into(),
+                    ..s3_config()
+                },
+                "http:// or https:// address",
+            ),
+            (
+                Config {
+                    s3_endpoint: "https://kunci:rahasia@minio".into(),
+                    ..s3_config()
+                },
+                "must not contain a user name or password",
+            ),
+            (
+                Config {
+                    s3_region: String::new(),
+                    ..s3_config()
+                },
+                "s3_region \"\" is invalid",
+            ),
+            (
+                Config {
+                    max_file_mb: 11,
+                    ..Config::default()
+                },
+                "max_file_mb 11 is out of range; use 1 to max_upload_mb (10)",
+            ),
+            (
+                Config {
+                    max_file_mb: 0,
+                    ..Config::default()
+                },
+                "max_file_mb 0 is out of range",
+            ),
+        ];
+        for (config, expected) in cases {
+            let err = config.check().expect_err(expected).to_string();
+            assert!(err.contains(expected), "{err}");
+            assert!(!err.contains("rahasia"), "{err}");
+        }
+        let http = Config {
+            s3_endpoint: "http://minio:9000".into(),
+            s3_allow_http: true,
+            ..s3_config()
+        };
+        http.check().expect("plain HTTP allowed on request");
+    }
+
+    #[test]
+    fn s3_keys_masked() {
+        let masked = s3_config().to_masked_toml().expect("serialises");
+        assert!(!masked.contains("AKIAEXAMPLEKEY"), "{masked}");
+        assert!(!masked.contains("rahasia-S3-kunci"), "{masked}");
+        assert!(masked.contains("s3_secret_key = \"***\""), "{masked}");
+        assert!(masked.contains("s3_bucket = \"serasi-files\""), "{masked}");
     }
 
     #[test]

@@ -261,11 +261,12 @@ pub async fn fill(store: &Store, config: &Config) -> anyhow::Result<()> {
         state: AppState::new(
             store.clone(),
             WebConfig {
-                files_dir: config.data_dir.join("files"),
+                files: config.file_storage(),
                 signing: config.signing(),
                 ..WebConfig::default()
             },
-        ),
+        )
+        .context("cannot open the file storage")?,
         password: password.clone(),
     };
     let added = letters(store, &signing).await?;

@@ -180,7 +180,8 @@ fn init_logging(config: &Config) {
 /// configured database.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let dir = &config.data_dir;
-    std::fs::create_dir_all(dir.join("files"))
+    // The local file store creates its own `files` folder when it opens.
+    std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create data folder {}", dir.display()))?;
     let probe = dir.join(".write-test");
     std::fs::write(&probe, b"")

@@ -168,8 +168,8 @@ pub async fn export(
             "no signed PDF found for {key:?} (give a document id, letter number or verification code)"
         );
     };
-    let files = serasi_store::files::LocalFiles::new(config.data_dir.join("files"));
-    let bytes = files.get(&record.sha256)?;
+    let files = serasi_store::files::FileStore::open(&config.file_storage())?;
+    let bytes = files.get(&record.sha256).await?;
     if out.as_os_str() == "-" {
         std::io::stdout().lock().write_all(&bytes)?;
     } else {

@@ -1,7 +1,8 @@
 //! The `serasi` binary on signed PDFs, run as a user would: `demo` signs
 //! letters, `export-pdf` writes one, `verify` accepts it and rejects an
-//! altered copy and an unrelated PDF, and `bsre status` talks to a local
-//! fake of BSrE's API.
+//! altered copy and an unrelated PDF, the same with the files in a local
+//! S3-compatible server, and `bsre status` talks to a local fake of BSrE's
+//! API.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -96,6 +97,74 @@ fn demo_letters_export_and_verify_offline() {
     let listed = serasi(&data, &["ca", "list"]);
     assert!(listed.status.success(), "{}", text(&listed));
     assert!(text(&listed).contains("active"), "{}", text(&listed));
+}
+
+#[test]
+fn demo_and_export_with_files_on_s3() {
+    let Some(server) =
+        serasi_store::testing::s3::S3Server::start("demo_and_export_with_files_on_s3")
+    else {
+        return;
+    };
+    let bucket = server.new_bucket();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let on_s3 = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_serasi"))
+            .args(args)
+            .env("SERASI_DATA_DIR", &data)
+            .env("SERASI_LOG_LEVEL", "warn")
+            .env("SERASI_STORAGE", "s3")
+            .env("SERASI_S3_ENDPOINT", &bucket.endpoint)
+            .env("SERASI_S3_BUCKET", &bucket.bucket)
+            .env("SERASI_S3_ACCESS_KEY", &bucket.access_key)
+            .env("SERASI_S3_SECRET_KEY", &bucket.secret_key)
+            .env("SERASI_S3_ALLOW_HTTP", "true")
+            .env_remove("DATABASE_URL")
+            .env_remove("SERASI_DATABASE_URL")
+            .output()
+            .expect("serasi runs")
+    };
+    let demo = on_s3(&["demo"]);
+    assert!(demo.status.success(), "{}", text(&demo));
+    let printed = String::from_utf8_lossy(&demo.stdout).into_owned();
+    let id = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("PDF:"))
+        .and_then(|url| url.trim().strip_suffix("/pdf"))
+        .and_then(|url| url.rsplit('/').next())
+        .expect("the demo prints the PDF address of a signed letter")
+        .to_owned();
+    assert!(
+        !data.join("files").exists(),
+        "no file was written to the local folder"
+    );
+
+    let exported = dir.path().join("exported.pdf");
+    let export = on_s3(&["export-pdf", &id, "--out", exported.to_str().expect("path")]);
+    assert!(export.status.success(), "{}", text(&export));
+    let bytes = std::fs::read(&exported).expect("exported file");
+    let hash = serasi_store::files::sha256_hex(&bytes);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let stored = runtime
+        .block_on(
+            serasi_store::files::FileStore::s3(&bucket)
+                .expect("S3 handle")
+                .get(&hash),
+        )
+        .expect("the exported PDF is the object stored in the bucket");
+    assert_eq!(stored, bytes);
+
+    let config = on_s3(&["config"]);
+    assert!(config.status.success(), "{}", text(&config));
+    assert!(
+        !text(&config).contains(&bucket.secret_key),
+        "{}",
+        text(&config)
+    );
 }
 
 #[test]

@@ -1,10 +1,13 @@
 //! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL
 //! database on the server named by `SERASI_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`).
+//! `postgres://postgres@127.0.0.1:5432/postgres`). The `s3` module starts a
+//! local S3-compatible server.
 
 use std::path::PathBuf;
 
 use crate::{Backend, Store};
+
+pub mod s3;
 
 /// A migrated, empty database that is removed by [`TestDb::finish`].
 pub struct TestDb {

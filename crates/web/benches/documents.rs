@@ -1019,7 +1019,8 @@ async fn run(backend: Backend, label: &'static str, settings: &Settings) -> Figu
             .into_iter()
             .unzip();
     let tokens = Arc::new(tokens);
-    let app = router(AppState::new(db.store.clone(), WebConfig::default()));
+    let state = AppState::new(db.store.clone(), WebConfig::default()).expect("file store opens");
+    let app = router(state);
     let per_client = (tokens.len() / CLIENTS).max(1);
     let inbox_request = Arc::new(move |client: usize, n: usize| {
         let token = &tokens[(client * per_client + n % per_client) % tokens.len()];

@@ -349,10 +349,10 @@ async fn run_job(
             out
         }
     };
-    let files = state.files().clone();
-    let sha = tokio::task::spawn_blocking(move || files.put(&bytes))
+    let sha = state
+        .files()
+        .put(&bytes)
         .await
-        .map_err(|e| ExportError::Files(e.to_string()))?
         .map_err(|e| ExportError::Files(e.to_string()))?;
     Ok((sha, file_name(kind, format)))
 }

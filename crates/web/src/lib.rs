@@ -23,6 +23,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderName;
 use axum::http::HeaderValue;
 use axum::middleware;
+use serasi_store::files::{FileError, FileStorage, FileStore};
 use serasi_store::{LoginThrottle, Store};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -53,8 +54,11 @@ pub struct WebConfig {
     /// `X-Forwarded-For` entry; turn on only behind a reverse proxy that
     /// sets it.
     pub trust_forwarded_for: bool,
-    /// Folder of the content-addressed file store (attachments).
-    pub files_dir: std::path::PathBuf,
+    /// Storage of the content-addressed files (attachments, scans, emblems
+    /// and signed PDFs): a local folder or an S3 bucket.
+    pub files: FileStorage,
+    /// Largest file accepted by an upload form or endpoint, in bytes.
+    pub max_file_bytes: usize,
     /// The signing backend, the root certificate's folder, and the public
     /// origin printed in QR codes.
     pub signing: signing::SigningConfig,
@@ -69,7 +73,8 @@ impl Default for WebConfig {
             login_throttle: LoginThrottle::default(),
             trusted_origins: Vec::new(),
             trust_forwarded_for: false,
-            files_dir: std::env::temp_dir().join("serasi-files"),
+            files: FileStorage::Local(std::env::temp_dir().join("serasi-files")),
+            max_file_bytes: 10 * 1024 * 1024,
             signing: signing::SigningConfig::default(),
         }
     }
@@ -84,20 +89,28 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: WebConfig,
-    files: serasi_store::files::LocalFiles,
+    files: FileStore,
     signing: signing::Signing,
 }
 
+impl WebConfig {
+    /// Opens the file store that `files` names.
+    pub fn open_files(&self) -> Result<FileStore, FileError> {
+        FileStore::open(&self.files)
+    }
+}
+
 impl AppState {
-    pub fn new(store: Store, config: WebConfig) -> AppState {
-        AppState {
+    /// Builds the state, opening the configured file store.
+    pub fn new(store: Store, config: WebConfig) -> Result<AppState, FileError> {
+        Ok(AppState {
             inner: Arc::new(Inner {
-                files: serasi_store::files::LocalFiles::new(config.files_dir.clone()),
+                files: config.open_files()?,
                 signing: signing::Signing::default(),
                 store,
                 config,
             }),
-        }
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -108,7 +121,7 @@ impl AppState {
         &self.inner.config
     }
 
-    pub fn files(&self) -> &serasi_store::files::LocalFiles {
+    pub fn files(&self) -> &FileStore {
         &self.inner.files
     }
 

@@ -349,7 +349,7 @@ fn nip_like(identifier: &str) -> bool {
 }
 
 /// Turns stored facts into what the letter prints.
-pub fn letter_data(
+pub async fn letter_data(
     state: &AppState,
     facts: &LetterFacts,
     stamp: Option<Stamp>,
@@ -359,6 +359,7 @@ pub fn letter_data(
         Some(hash) => state
             .files()
             .get(hash)
+            .await
             .map_err(|e| ApiError::internal(&e))?,
         None => Vec::new(),
     };
@@ -445,7 +446,7 @@ pub async fn preview(state: &AppState, id: DocumentId, actor: Actor) -> Result<V
         .letter_facts(id, actor, wib::today())
         .await
         .map_err(|e| ApiError::internal(&e))?;
-    let letter = letter_data(state, &facts, None)?;
+    let letter = letter_data(state, &facts, None).await?;
     render_blocking(letter, wib::today())
         .await
         .map_err(|e| ApiError::internal(&e))
@@ -725,6 +726,7 @@ async fn seal_local(
 ) -> Result<SealedPdf, SealFailure> {
     let code = new_verify_code();
     let letter = letter_data(state, &facts, Some(stamp_for(state, &code)))
+        .await
         .map_err(|e| SealFailure(e.message.clone().into()))?;
     let date = facts.document.letter_date.unwrap_or_else(wib::today);
     let pdf = render_blocking(letter, date).await?;
@@ -743,17 +745,17 @@ async fn seal_local(
             .await
             .map_err(seal_failure)?
             .map_err(seal_failure)?;
-    store_signed(state, &signed, code, "local", Some(serial))
+    store_signed(state, &signed, code, "local", Some(serial)).await
 }
 
-fn store_signed(
+async fn store_signed(
     state: &AppState,
     signed: &[u8],
     code: String,
     backend: &str,
     serial: Option<String>,
 ) -> Result<SealedPdf, SealFailure> {
-    let sha256 = state.files().put(signed).map_err(seal_failure)?;
+    let sha256 = state.files().put(signed).await.map_err(seal_failure)?;
     Ok(SealedPdf {
         verify_code: code,
         sha256,
@@ -771,6 +773,7 @@ async fn seal_bsre(
 ) -> Result<SealedPdf, SealFailure> {
     let code = new_verify_code();
     let letter = letter_data(state, &facts, Some(stamp_for(state, &code)))
+        .await
         .map_err(|e| SealFailure(e.message.clone().into()))?;
     let date = facts.document.letter_date.unwrap_or_else(wib::today);
     let pdf = render_blocking(letter, date).await?;
@@ -783,7 +786,7 @@ async fn seal_bsre(
         location: facts.kop.place.clone(),
     };
     let signed = client.sign_pdf(&request).await.map_err(seal_failure)?;
-    store_signed(state, &signed, code, "bsre", None)
+    store_signed(state, &signed, code, "bsre", None).await
 }
 
 /// The check page's verdict on a file or a code.

@@ -10,7 +10,7 @@ use serasi_store::{NewUser, Store, test_both_backends};
 use serde_json::{Value, json};
 
 mod common;
-use common::{get, json_request, org_id, send, setup, upload_file};
+use common::{get, json_request, org_id, send, setup, setup_with, test_config, upload_file};
 
 test_both_backends!(
     clerks_register_and_read_the_incoming_register,
@@ -375,4 +375,143 @@ async fn scans_are_checked_and_read_back(store: Store) {
     assert_eq!(download.bytes, pdf, "the scan comes back byte for byte");
     let hidden = send(&app, get(&format!("{uri}/{seq}"), &other_clerk)).await;
     assert_eq!(hidden.status, StatusCode::FORBIDDEN);
+}
+
+/// Registers a letter in Diskominfo's register and returns its scan
+/// upload address and the clerk's token.
+async fn letter_for_scans(app: &Router, store: &Store, admin: &str) -> (String, String) {
+    let (head, _) = account(
+        app,
+        store,
+        admin,
+        "DISKOMINFO",
+        "197206201998031005",
+        "kadis",
+        Role::Employee,
+    )
+    .await;
+    let (_, clerk) = account(
+        app,
+        store,
+        admin,
+        "DISKOMINFO",
+        "199203152019031007",
+        "operator",
+        Role::Clerk,
+    )
+    .await;
+    let org = org_id(app, admin, "DISKOMINFO").await;
+    let registered = send(
+        app,
+        json_request(
+            Method::POST,
+            &format!("/api/v1/organizations/{org}/incoming"),
+            &clerk,
+            &letter(&head, "Surat dengan pindaian", "biasa"),
+        ),
+    )
+    .await;
+    assert_eq!(
+        registered.status,
+        StatusCode::CREATED,
+        "{}",
+        registered.body
+    );
+    let id = registered.json()["id"].as_str().expect("id").to_owned();
+    (format!("/api/v1/incoming/{id}/files"), clerk)
+}
+
+/// A PDF scan whose body contains every byte value, so a download that
+/// changed any byte (text decoding, line endings) would not match.
+fn binary_pdf(len: usize) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0..=255u8).cycle().take(len.saturating_sub(pdf.len())));
+    pdf
+}
+
+#[tokio::test]
+async fn scans_round_trip_on_s3() {
+    let Some(server) = serasi_store::testing::s3::S3Server::start("scans_round_trip_on_s3") else {
+        return;
+    };
+    let bucket = server.new_bucket();
+    let db = serasi_store::testing::TestDb::new(serasi_store::Backend::Sqlite).await;
+    let config = serasi_web::WebConfig {
+        files: serasi_store::files::FileStorage::S3(bucket.clone()),
+        ..test_config()
+    };
+    let (app, admin) = setup_with(db.store.clone(), config).await;
+    let (uri, clerk) = letter_for_scans(&app, &db.store, &admin).await;
+
+    let pdf = binary_pdf(300_000);
+    let added = send(&app, upload_file(&uri, &clerk, "pindaian.pdf", &pdf)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
+    let sha256 = added.json()["sha256"].as_str().expect("sha256").to_owned();
+    assert_eq!(sha256, serasi_store::files::sha256_hex(&pdf));
+    let seq = added.json()["seq"].as_i64().expect("seq");
+
+    // The object sits in the bucket under ab/abcdef…, independent of the
+    // server's own store handle.
+    let stored = serasi_store::files::FileStore::s3(&bucket)
+        .expect("second S3 handle")
+        .get(&sha256)
+        .await
+        .expect("object in the bucket");
+    assert_eq!(stored, pdf);
+
+    let download = send(&app, get(&format!("{uri}/{seq}"), &clerk)).await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.body);
+    assert_eq!(download.bytes, pdf, "the scan comes back byte for byte");
+
+    let again = send(&app, upload_file(&uri, &clerk, "salinan.pdf", &pdf)).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+    assert_eq!(again.json()["sha256"], sha256.as_str());
+    drop(app);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn scan_over_file_limit_rejected() {
+    let db = serasi_store::testing::TestDb::new(serasi_store::Backend::Sqlite).await;
+    let limit = 1024 * 1024;
+    let config = serasi_web::WebConfig {
+        max_file_bytes: limit,
+        ..test_config()
+    };
+    let (app, admin) = setup_with(db.store.clone(), config).await;
+    let (uri, clerk) = letter_for_scans(&app, &db.store, &admin).await;
+
+    let rejected = send(
+        &app,
+        upload_file(&uri, &clerk, "besar.pdf", &binary_pdf(limit + 1)),
+    )
+    .await;
+    assert_eq!(
+        rejected.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        rejected.body
+    );
+    assert_eq!(rejected.json()["error"], "too_large");
+    assert_eq!(rejected.json()["field"], "file");
+    assert_eq!(
+        rejected.json()["message"],
+        "Berkas lebih besar dari 1 MB, batas ukuran per berkas."
+    );
+    let list = send(&app, get(&uri, &clerk)).await;
+    assert_eq!(
+        list.json().as_array().expect("list").len(),
+        0,
+        "nothing was stored"
+    );
+
+    let at_limit = send(
+        &app,
+        upload_file(&uri, &clerk, "pas.pdf", &binary_pdf(limit)),
+    )
+    .await;
+    assert_eq!(at_limit.status, StatusCode::CREATED, "{}", at_limit.body);
+    assert_eq!(at_limit.json()["size"], limit);
+    drop(app);
+    db.finish().await;
 }

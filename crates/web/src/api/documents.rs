@@ -1454,29 +1454,46 @@ pub fn clean_file_name(name: &str) -> String {
 }
 
 /// Reads the `file` field of a multipart upload: its name and bytes.
+/// A file larger than the per-file limit (`max_file_bytes`) is rejected
+/// with 413 as soon as its first bytes past the limit arrive.
 pub async fn read_upload(
     state: &AppState,
     t: Tr,
     mut multipart: axum::extract::Multipart,
 ) -> Result<(String, Vec<u8>), ApiError> {
-    let limit_mb = state.config().max_body_bytes / (1024 * 1024);
+    let max_bytes = state.config().max_file_bytes;
+    // A body over the request limit is reported with the file limit too:
+    // the configuration keeps the file limit at or below the request
+    // limit, and the file is nearly all of an upload's body.
+    let too_large = || {
+        let max_mb = max_bytes / (1024 * 1024);
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            t.fmt("error-file-over-limit", &[("max", &max_mb.to_string())]),
+        )
+        .field("file")
+    };
     let fail = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                t.fmt("error-file-too-large", &[("max", &limit_mb.to_string())]),
-            )
+            too_large()
         } else {
             ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text())
         }
     };
-    while let Some(field) = multipart.next_field().await.map_err(fail)? {
-        if field.name() == Some("file") {
-            let name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(fail)?;
-            return Ok((name, bytes.to_vec()));
+    while let Some(mut field) = multipart.next_field().await.map_err(fail)? {
+        if field.name() != Some("file") {
+            continue;
         }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(fail)? {
+            if bytes.len() + chunk.len() > max_bytes {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok((name, bytes));
     }
     Err(ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1537,10 +1554,10 @@ pub async fn attach(
         return Err(ApiError::from_store(t, err));
     }
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let files = state.files().clone();
-    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+    let sha256 = state
+        .files()
+        .put(&bytes)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let file = serasi_store::AttachmentView {
         seq: 0,
@@ -1581,11 +1598,10 @@ pub async fn download(
         .into_iter()
         .find(|a| a.seq == seq)
         .ok_or_else(|| ApiError::not_found(t))?;
-    let files = state.files().clone();
-    let hash = file.sha256.clone();
-    let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+    let bytes = state
+        .files()
+        .get(&file.sha256)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let ascii: String = file
         .name

@@ -357,10 +357,10 @@ pub(crate) async fn store_scan(
         name.push_str(extension);
     }
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-    let files = state.files().clone();
-    let sha256 = tokio::task::spawn_blocking(move || files.put(&bytes))
+    let sha256 = state
+        .files()
+        .put(&bytes)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let file = serasi_store::incoming::IncomingFile {
         seq: 0,
@@ -371,16 +371,10 @@ pub(crate) async fn store_scan(
         added_at: 0,
     };
     if content_type == "application/pdf" {
-        let files = state.files().clone();
-        let hash = file.sha256.clone();
-        let text = tokio::task::spawn_blocking(move || {
-            files
-                .get(&hash)
-                .map(|bytes| serasi_pdf::table::text_layer(&bytes, 200))
-        })
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))?;
+        let text =
+            tokio::task::spawn_blocking(move || serasi_pdf::table::text_layer(&bytes, 200))
+                .await
+                .map_err(|e| ApiError::internal(&e))?;
         if !text.trim().is_empty() {
             state
                 .store()
@@ -398,11 +392,10 @@ pub(crate) async fn file_response(
     file: serasi_store::incoming::IncomingFile,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let files = state.files().clone();
-    let hash = file.sha256.clone();
-    let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+    let bytes = state
+        .files()
+        .get(&file.sha256)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     let ascii: String = file
         .name

@@ -67,14 +67,11 @@ pub async fn pdf_response(
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let bytes = match &record {
-        Some(r) => {
-            let files = state.files().clone();
-            let hash = r.sha256.clone();
-            tokio::task::spawn_blocking(move || files.get(&hash))
-                .await
-                .map_err(|e| ApiError::internal(&e))?
-                .map_err(|e| ApiError::internal(&e))?
-        }
+        Some(r) => state
+            .files()
+            .get(&r.sha256)
+            .await
+            .map_err(|e| ApiError::internal(&e))?,
         None if view.number.is_some() => {
             // Signed before signed PDFs existed: nothing to hand out.
             return Err(ApiError::not_found(t));
@@ -437,10 +434,10 @@ pub async fn store_emblem(state: &AppState, t: Tr, bytes: Vec<u8>) -> Result<Str
         )
         .field("emblem"));
     }
-    let files = state.files().clone();
-    tokio::task::spawn_blocking(move || files.put(&bytes))
+    state
+        .files()
+        .put(&bytes)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))
 }
 

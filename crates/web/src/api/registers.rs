@@ -356,10 +356,10 @@ pub async fn export_file(
         ));
     };
     let format = Format::parse(&job.format).unwrap_or(Format::Csv);
-    let files = state.files().clone();
-    let bytes = tokio::task::spawn_blocking(move || files.get(&sha))
+    let bytes = state
+        .files()
+        .get(&sha)
         .await
-        .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| ApiError::internal(&e))?;
     Ok((
         [

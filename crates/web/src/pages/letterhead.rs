@@ -212,6 +212,7 @@ async fn sample(
         Some(hash) => state
             .files()
             .get(hash)
+            .await
             .map_err(|e| PageError::internal(&e))?,
         None => Vec::new(),
     };

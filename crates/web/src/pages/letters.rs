@@ -1019,7 +1019,7 @@ async fn letter_page(
 /// Returns the verdict on a stored PDF attachment's signatures, in one
 /// line.
 async fn signature_note(state: &AppState, t: Tr, sha256: &str) -> String {
-    let Ok(bytes) = state.files().get(sha256) else {
+    let Ok(bytes) = state.files().get(sha256).await else {
         return String::new();
     };
     let Some(verdict) = crate::signing::check_attachment(state, bytes).await else {

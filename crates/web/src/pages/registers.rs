@@ -465,10 +465,10 @@ async fn job_file(
         return Err(PageError::NotFound);
     };
     let format = Format::parse(&job.format).unwrap_or(Format::Csv);
-    let files = state.files().clone();
-    let bytes = tokio::task::spawn_blocking(move || files.get(&sha))
+    let bytes = state
+        .files()
+        .get(&sha)
         .await
-        .map_err(|e| PageError::internal(&e))?
         .map_err(|e| PageError::internal(&e))?;
     Ok((
         [

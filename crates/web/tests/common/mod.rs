@@ -86,7 +86,8 @@ pub async fn setup_with(store: Store, config: WebConfig) -> (Router, String) {
         .create_api_token(admin.id, "test")
         .await
         .expect("token");
-    (router(AppState::new(store, config)), token)
+    let state = AppState::new(store, config).expect("file store opens");
+    (router(state), token)
 }
 
 /// Returns a configuration whose file store and certificate authority
@@ -95,7 +96,7 @@ pub async fn setup_with(store: Store, config: WebConfig) -> (Router, String) {
 pub fn test_config() -> WebConfig {
     let dir = std::env::temp_dir().join(format!("serasi-test-{}", uuid::Uuid::new_v4()));
     WebConfig {
-        files_dir: dir.join("files"),
+        files: serasi_store::files::FileStorage::Local(dir.join("files")),
         signing: serasi_web::signing::SigningConfig {
             ca_dir: dir.join("ca"),
             ..serasi_web::signing::SigningConfig::default()
