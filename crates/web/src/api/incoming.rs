@@ -371,10 +371,9 @@ pub(crate) async fn store_scan(
         added_at: 0,
     };
     if content_type == "application/pdf" {
-        let text =
-            tokio::task::spawn_blocking(move || serasi_pdf::table::text_layer(&bytes, 200))
-                .await
-                .map_err(|e| ApiError::internal(&e))?;
+        let text = tokio::task::spawn_blocking(move || serasi_pdf::table::text_layer(&bytes, 200))
+            .await
+            .map_err(|e| ApiError::internal(&e))?;
         if !text.trim().is_empty() {
             state
                 .store()

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use serasi_domain::user::Role;
 use serasi_store::{NewUser, Store};
 use serasi_web::{AppState, WebConfig, router};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub struct Response {
@@ -140,4 +140,62 @@ pub fn upload_file(uri: &str, token: &str, name: &str, bytes: &[u8]) -> Request<
         )
         .body(Body::from(body))
         .expect("request")
+}
+
+/// Creates an employee holding a new post in `org` (under `parent` when
+/// given) with an account of `role`; returns the post id and an API token.
+#[allow(clippy::too_many_arguments)]
+pub async fn account(
+    app: &Router,
+    store: &Store,
+    admin: &str,
+    org: &str,
+    nip: &str,
+    username: &str,
+    role: Role,
+    parent: Option<&str>,
+) -> (String, String) {
+    let org_id = org_id(app, admin, org).await;
+    let employee = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/employees",
+            admin,
+            &json!({ "identifier": nip, "name": format!("Pegawai {username}"), "organization_id": org_id }),
+        ),
+    )
+    .await;
+    assert_eq!(employee.status, StatusCode::CREATED, "{}", employee.body);
+    let employee_id = employee.json()["id"].as_str().expect("id").to_owned();
+    let position = send(
+        app,
+        json_request(
+            Method::POST,
+            "/api/v1/positions",
+            admin,
+            &json!({ "organization_id": org_id, "name": format!("Jabatan {username}"), "holder_id": employee_id, "parent_id": parent }),
+        ),
+    )
+    .await;
+    assert_eq!(position.status, StatusCode::CREATED, "{}", position.body);
+    let user = store
+        .create_user(&NewUser {
+            username,
+            password: "kata-sandi-panjang",
+            role,
+            employee_id: Some(employee_id.parse().expect("uuid")),
+            is_demo: false,
+            must_change_password: false,
+        })
+        .await
+        .expect("user");
+    let (_, token) = store
+        .create_api_token(user.id, "test")
+        .await
+        .expect("token");
+    (
+        position.json()["id"].as_str().expect("id").to_owned(),
+        token,
+    )
 }
