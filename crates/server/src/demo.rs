@@ -285,7 +285,10 @@ pub async fn fill(store: &Store, config: &Config) -> anyhow::Result<()> {
             "Added {letters} demo letters: drafts, under review, returned, waiting for a signature, signed and read."
         );
         println!(
-            "Registered 3 incoming letters in Diskominfo's register (demo.operator.kominfo: Naskah → Surat masuk)."
+            "Registered 3 incoming letters with scans in Diskominfo's register (demo.operator.kominfo: Naskah → Surat masuk),"
+        );
+        println!(
+            "two of them referred: a tree in progress and one referral past its deadline (demo.kadis.kominfo: Disposisi)."
         );
     }
     if !signed.is_empty() {
@@ -595,12 +598,14 @@ async fn letters(
             }
         }
     }
-    incoming(store, today).await?;
+    incoming(store, signing, today).await?;
     Ok(Some(signed))
 }
 
-/// Registers three letters from outside in Diskominfo's incoming register.
-async fn incoming(store: &Store, today: time::Date) -> anyhow::Result<()> {
+/// Registers three letters from outside in Diskominfo's incoming register,
+/// each with a scan, and refers two of them: one tree in progress on
+/// three levels, and one referral past its deadline.
+async fn incoming(store: &Store, signing: &Signing, today: time::Date) -> anyhow::Result<()> {
     let (clerk, _) = demo_person(store, "demo.operator.kominfo").await?;
     let (_, head) = demo_person(store, "demo.kadis.kominfo").await?;
     let org = store
@@ -627,6 +632,7 @@ async fn incoming(store: &Store, today: time::Date) -> anyhow::Result<()> {
             "biasa",
         ),
     ];
+    let mut ids = Vec::new();
     for (sender, number, subject, urgency) in letters {
         let fields = serasi_domain::incoming::IncomingInput {
             sender: sender.to_owned(),
@@ -640,7 +646,144 @@ async fn incoming(store: &Store, today: time::Date) -> anyhow::Result<()> {
             ..serasi_domain::incoming::IncomingInput::default()
         }
         .validate(today)?;
-        store.register_incoming(org.id, clerk, &fields).await?;
+        let registered = store.register_incoming(org.id, clerk, &fields).await?;
+        let scan = serasi_pdf::table::render_table(
+            &serasi_pdf::table::TableDoc {
+                title: subject.to_owned(),
+                organization: sender.to_owned(),
+                subtitle: number.to_owned(),
+                footer: "Pindaian contoh (demo)".to_owned(),
+                columns: vec!["Isi surat".to_owned()],
+                widths: vec![1.0],
+                rows: vec![vec![format!(
+                    "Dengan hormat, bersama ini kami sampaikan {}. Demikian untuk menjadi perhatian.",
+                    subject.to_lowercase()
+                )]],
+            },
+            today,
+        )?;
+        let sha256 = signing.state.files().put(&scan).await?;
+        let text = serasi_pdf::table::text_layer(&scan, 5);
+        store.put_file_text(&sha256, &text).await?;
+        store
+            .add_incoming_file(
+                registered.id,
+                &serasi_store::incoming::IncomingFile {
+                    seq: 0,
+                    name: "pindaian.pdf".to_owned(),
+                    content_type: "application/pdf".to_owned(),
+                    size: i64::try_from(scan.len()).unwrap_or(i64::MAX),
+                    sha256,
+                    added_at: 0,
+                },
+            )
+            .await?;
+        ids.push(registered.id);
+    }
+    dispositions(store, &ids, today).await
+}
+
+/// Refers the first letter to the secretary with a deadline two days ago
+/// (overdue), and the second to the secretary and the head of division,
+/// who passes it to staff; the secretary reports done and staff is at
+/// work.
+async fn dispositions(
+    store: &Store,
+    letters: &[serasi_domain::IncomingId],
+    today: time::Date,
+) -> anyhow::Result<()> {
+    use serasi_domain::disposition::{DispositionAction, DispositionFields};
+    use serasi_domain::document::Urgency;
+    let actor = |employee_id| serasi_store::Actor {
+        employee_id,
+        is_admin: false,
+        is_clerk: false,
+    };
+    let (head, _) = demo_person(store, "demo.kadis.kominfo").await?;
+    let (secretary, secretary_post) = demo_person(store, "demo.sekdis.kominfo").await?;
+    let (division, division_post) = demo_person(store, "demo.kabid.aptika").await?;
+    let (staff, staff_post) = demo_person(store, "demo.staf.aptika").await?;
+    let fields =
+        |to: Vec<PositionId>, instructions: &[&str], note: &str, days: i64| DispositionFields {
+            recipients: to,
+            instructions: instructions.iter().map(|s| (*s).to_owned()).collect(),
+            note: note.to_owned(),
+            deadline: Some(today + time::Duration::days(days)),
+            urgency: Urgency::Urgent,
+        };
+    let [overdue_letter, tree_letter, ..] = letters else {
+        return Ok(());
+    };
+    // The deadline lies two days back, so the referral shows as overdue.
+    store
+        .dispose(
+            *overdue_letter,
+            None,
+            actor(head),
+            &fields(
+                vec![secretary_post],
+                &["Pelajari", "Arsipkan"],
+                "Mohon dicatat jadwalnya.",
+                -2,
+            ),
+            today,
+        )
+        .await?;
+    let first = store
+        .dispose(
+            *tree_letter,
+            None,
+            actor(head),
+            &fields(
+                vec![secretary_post, division_post],
+                &["Hadiri/Wakili", "Koordinasikan"],
+                "Siapkan bahan paparan SPBE.",
+                3,
+            ),
+            today,
+        )
+        .await?;
+    if let [to_secretary, to_division, ..] = first.as_slice() {
+        store
+            .act_on_disposition(
+                *to_secretary,
+                actor(secretary),
+                DispositionAction::Finish,
+                Some("Undangan sudah dijadwalkan di agenda pimpinan."),
+                today,
+            )
+            .await?;
+        store
+            .dispose(
+                *tree_letter,
+                Some(*to_division),
+                actor(division),
+                &fields(
+                    vec![staff_post],
+                    &["Siapkan jawaban"],
+                    "Susun data aplikasi untuk paparan.",
+                    2,
+                ),
+                today,
+            )
+            .await?;
+        let (received, _) = store
+            .dispositions(
+                actor(staff),
+                serasi_store::dispositions::DispositionBox::Received,
+                true,
+                time::OffsetDateTime::now_utc(),
+                1,
+                10,
+            )
+            .await?;
+        for line in received {
+            if let Some(id) = line.id {
+                store
+                    .act_on_disposition(id, actor(staff), DispositionAction::Start, None, today)
+                    .await?;
+            }
+        }
     }
     Ok(())
 }

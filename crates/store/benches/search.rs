@@ -19,6 +19,9 @@
 //! - `SERASI_BENCH_POSTGRES` (unset): `1` runs PostgreSQL after SQLite,
 //!   `only` runs PostgreSQL alone. The server is the one `TestDb` uses
 //!   (`SERASI_TEST_POSTGRES_URL`).
+//! - `SERASI_BENCH_KEEP_DB` (unset): when set, the loaded databases are kept
+//!   for inspection and their URLs printed. The next `scripts/test` drops
+//!   leftover PostgreSQL ones; SQLite files stay in the temporary folder.
 //!
 //! Letters are generated from word lists and the shipped reference data
 //! with a seeded xorshift generator, so every run loads the same letters
@@ -1073,7 +1076,12 @@ async fn run(backend: Backend, label: &str, letters: usize) {
     let export = export_register(store, staff.agency).await;
     print_export(&export, letters);
     assert_eq!(export.rows, letters as u64, "the export missed letters");
-    db.finish().await;
+    if std::env::var_os("SERASI_BENCH_KEEP_DB").is_some() {
+        println!("  kept the database at {}", db.url);
+        store.close().await;
+    } else {
+        db.finish().await;
+    }
 }
 
 #[tokio::main]

@@ -143,10 +143,11 @@ pub struct SeedLetter {
     pub registered_at: i64,
 }
 
-/// Rows per multi-row INSERT in [`Store::bulk_insert_incoming`]. At most
-/// 15 bound values a row keep a statement below SQLite's default limit of
-/// 32,766 variables.
-const SEED_ROWS_PER_INSERT: usize = 1_000;
+/// Rows per multi-row INSERT in [`Store::bulk_insert_incoming`]. Binding
+/// on SQLite costs time in proportion to a statement's parameter count
+/// (sqlx looks each `$n` up by name), so statements stay small: 100 rows of
+/// at most 15 values.
+const SEED_ROWS_PER_INSERT: usize = 100;
 
 /// Returns `rows` parenthesised tuples of `$n` placeholders, numbered
 /// from 1, with `template` giving each tuple's shape: `?` marks a bound

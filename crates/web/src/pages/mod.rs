@@ -66,6 +66,8 @@ struct Dashboard {
     today: String,
     counts: Vec<(String, i64)>,
     work: Option<serasi_store::QueueCounts>,
+    /// Open received dispositions and how many are overdue.
+    dispositions: Option<(i64, i64)>,
 }
 
 async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<String>, PageError> {
@@ -96,6 +98,15 @@ async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<S
         today,
         counts,
         work: letters::dashboard_counts(&state, &me).await?,
+        dispositions: match crate::api::documents::actor_of_user(&me.user) {
+            Some(actor) => Some(
+                state
+                    .store()
+                    .disposition_counts(actor, time::OffsetDateTime::now_utc())
+                    .await?,
+            ),
+            None => None,
+        },
     };
     Ok(Html(page.render()?))
 }
