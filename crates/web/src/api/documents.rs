@@ -1559,6 +1559,9 @@ pub async fn attach(
         .put(&bytes)
         .await
         .map_err(|e| ApiError::internal(&e))?;
+    if content_type == "application/pdf" {
+        super::incoming::record_text_layer(state, t, &sha256, bytes).await?;
+    }
     let file = serasi_store::AttachmentView {
         seq: 0,
         sha256,

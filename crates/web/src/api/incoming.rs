@@ -371,18 +371,40 @@ pub(crate) async fn store_scan(
         added_at: 0,
     };
     if content_type == "application/pdf" {
-        let text = tokio::task::spawn_blocking(move || serasi_pdf::table::text_layer(&bytes, 200))
-            .await
-            .map_err(|e| ApiError::internal(&e))?;
-        if !text.trim().is_empty() {
-            state
-                .store()
-                .put_file_text(&file.sha256, &text)
-                .await
-                .map_err(|e| ApiError::from_store(t, e))?;
-        }
+        record_text_layer(state, t, &file.sha256, bytes).await?;
     }
     Ok(file)
+}
+
+/// Records the text layer of a stored PDF for search, before the file is
+/// linked to a letter (linking rewrites the letter's search entry).
+pub(crate) async fn record_text_layer(
+    state: &AppState,
+    t: crate::i18n::Tr,
+    sha256: &str,
+    bytes: Vec<u8>,
+) -> Result<(), ApiError> {
+    // A hostile PDF could keep the extractor busy; the upload does not
+    // wait for it longer than this, and the file is then not indexed.
+    let work = tokio::task::spawn_blocking(move || serasi_pdf::table::text_layer(&bytes, 200));
+    let text = match tokio::time::timeout(std::time::Duration::from_secs(10), work).await {
+        Ok(done) => done.map_err(|e| ApiError::internal(&e))?,
+        Err(_) => {
+            tracing::warn!(
+                sha256,
+                "text extraction took too long; the file is not indexed"
+            );
+            String::new()
+        }
+    };
+    if !text.trim().is_empty() {
+        state
+            .store()
+            .put_file_text(sha256, &text)
+            .await
+            .map_err(|e| ApiError::from_store(t, e))?;
+    }
+    Ok(())
 }
 
 /// Sends a stored scan or report file as a download, checking its hash.
