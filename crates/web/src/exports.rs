@@ -162,17 +162,31 @@ pub enum ExportError {
     TooManyForXlsx(i64),
 }
 
+/// What a background export is asked to build.
+pub struct ExportRequest {
+    /// The account that may read the job and its file.
+    pub user: Uuid,
+    pub kind: RegisterKind,
+    pub org: OrganizationId,
+    pub organization_name: String,
+    pub format: Format,
+    pub filter: RegisterFilter,
+}
+
 /// Starts a background export and returns its job id at once.
 pub async fn start_job(
     state: &AppState,
     t: Tr,
-    user: Uuid,
-    kind: RegisterKind,
-    org: OrganizationId,
-    organization_name: String,
-    format: Format,
-    filter: RegisterFilter,
+    request: ExportRequest,
 ) -> Result<Uuid, serasi_store::StoreError> {
+    let ExportRequest {
+        user,
+        kind,
+        org,
+        organization_name,
+        format,
+        filter,
+    } = request;
     let total = state.store().register_count(kind, org, &filter).await?;
     let now = serasi_store::now_ms();
     let job = ExportJob {

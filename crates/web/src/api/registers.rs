@@ -301,12 +301,14 @@ pub async fn start_export(
     let job = exports::start_job(
         &state,
         t,
-        caller.user.id.as_uuid(),
-        kind,
-        org,
-        name,
-        format,
-        filter,
+        exports::ExportRequest {
+            user: caller.user.id.as_uuid(),
+            kind,
+            org,
+            organization_name: name,
+            format,
+            filter,
+        },
     )
     .await
     .map_err(|e| ApiError::from_store(t, e))?;

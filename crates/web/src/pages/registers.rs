@@ -398,12 +398,14 @@ async fn start_export(
     let id = exports::start_job(
         &state,
         me.t(),
-        me.user.id.as_uuid(),
-        register,
-        org,
-        name,
-        format,
-        form.filter(),
+        exports::ExportRequest {
+            user: me.user.id.as_uuid(),
+            kind: register,
+            org,
+            organization_name: name,
+            format,
+            filter: form.filter(),
+        },
     )
     .await?;
     Ok(Redirect::to(&format!("/exports/{id}")).into_response())
