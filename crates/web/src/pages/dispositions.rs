@@ -80,7 +80,7 @@ impl LetterPage {
                 .iter()
                 .find(|n| n.id == p)
                 .and_then(|n| n.parent_id);
-            if depth > 32 {
+            if depth >= 6 {
                 break;
             }
         }
