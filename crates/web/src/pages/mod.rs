@@ -29,6 +29,8 @@ use crate::i18n::Tr;
 pub struct Chrome {
     pub user: Option<String>,
     pub is_admin: bool,
+    /// Administrators and clerks keep registers.
+    pub keeps_registers: bool,
     pub section: &'static str,
     pub path: String,
     pub css_url: &'static str,
@@ -42,6 +44,10 @@ impl Chrome {
         Chrome {
             user: viewer.user.as_ref().map(|u| u.username.clone()),
             is_admin: viewer.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            keeps_registers: viewer
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role != Role::Employee),
             section,
             path: path.to_owned(),
             css_url: crate::assets::css_url(),

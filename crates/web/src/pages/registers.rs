@@ -35,6 +35,8 @@ struct SearchPage {
     kind: String,
     classification: String,
     status: String,
+    organization: String,
+    organizations: Vec<(OrganizationId, String)>,
     kinds: Vec<(String, String)>,
     error: Option<String>,
     searched: bool,
@@ -75,6 +77,7 @@ struct SearchForm {
     kind: Option<String>,
     classification: Option<String>,
     status: Option<String>,
+    organization: Option<String>,
     page: Option<u32>,
 }
 
@@ -118,6 +121,15 @@ async fn search(
         kind: form.kind.clone().unwrap_or_default(),
         classification: form.classification.clone().unwrap_or_default(),
         status: form.status.clone().unwrap_or_default(),
+        organization: form.organization.clone().unwrap_or_default(),
+        organizations: state
+            .store()
+            .organizations()
+            .await?
+            .into_iter()
+            .filter(|o| o.kind != serasi_domain::directory::OrganizationKind::Unit)
+            .map(|o| (o.id, o.name))
+            .collect(),
         kinds: kinds(&state, t).await?,
         error: None,
         searched: false,
@@ -138,7 +150,7 @@ async fn search(
                     to: date_of(&form.to),
                     kind: form.kind.clone(),
                     classification: form.classification.clone(),
-                    organization: None,
+                    organization: form.organization.as_deref().and_then(|o| o.parse().ok()),
                     status: form.status.clone(),
                 };
                 let result = state
@@ -165,6 +177,7 @@ async fn search(
                     ("kind", &out.kind),
                     ("classification", &out.classification),
                     ("status", &out.status),
+                    ("organization", &out.organization),
                 ]);
                 qs.push('&');
                 out.query_string = qs;
