@@ -91,8 +91,12 @@ pub enum DispositionError {
     OutsideSubtree,
     #[error("a position cannot refer a letter to itself")]
     ToSelf,
-    #[error("only the addressee or a recipient of this letter may refer it")]
+    #[error("the post already has an open referral of this letter from you")]
+    AlreadyReferred,
+    #[error("you are neither the sender nor the recipient of this disposition")]
     NotAllowed,
+    #[error("only the holder of the addressed post or a recipient may refer the letter")]
+    NotAddressee,
     #[error("the disposition was already read, so it can no longer be cancelled")]
     CancelAfterRead,
     #[error("the disposition was already reported done")]
@@ -115,6 +119,7 @@ impl DispositionError {
             | DispositionError::TooManyRecipients
             | DispositionError::DuplicateRecipient
             | DispositionError::OutsideSubtree
+            | DispositionError::AlreadyReferred
             | DispositionError::ToSelf => "recipients",
             DispositionError::NoInstruction
             | DispositionError::UnknownInstruction(_)
@@ -128,6 +133,7 @@ impl DispositionError {
             DispositionError::UnknownUrgency(_) => "urgency",
             DispositionError::ReportRequired => "report",
             DispositionError::NotAllowed
+            | DispositionError::NotAddressee
             | DispositionError::CancelAfterRead
             | DispositionError::AlreadyDone
             | DispositionError::Cancelled => "status",

@@ -20,6 +20,9 @@ pub const MAX_SENDER_NUMBER: usize = 100;
 /// Oldest arrival date accepted, in days before today: a letter found
 /// late can still be registered within the year after it arrived.
 pub const MAX_LATE_DAYS: i64 = 366;
+/// Oldest letter date accepted, in years before its arrival: older dates
+/// are typing mistakes such as `0001-01-01`.
+pub const MAX_LETTER_AGE_YEARS: i32 = 10;
 
 /// An incoming letter as typed on the form or sent to the API.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -74,6 +77,8 @@ pub enum IncomingError {
     FutureDate { field: &'static str },
     #[error("the letter is dated after it arrived")]
     DatedAfterArrival,
+    #[error("the letter is dated more than {MAX_LETTER_AGE_YEARS} years before it arrived")]
+    DatedTooEarly,
     #[error("the arrival date is more than {MAX_LATE_DAYS} days ago")]
     TooLate,
     #[error("the addressee is not a position in this organisation")]
@@ -92,7 +97,7 @@ impl IncomingError {
             | IncomingError::UnknownValue { field, .. }
             | IncomingError::FutureDate { field } => field,
             IncomingError::Classification(_) => "classification",
-            IncomingError::DatedAfterArrival => "sender_date",
+            IncomingError::DatedAfterArrival | IncomingError::DatedTooEarly => "sender_date",
             IncomingError::TooLate => "received_on",
             IncomingError::AddresseeOutside => "addressee_position_id",
             IncomingError::TooManyScans => "file",
@@ -149,6 +154,9 @@ impl IncomingInput {
         }
         if sender_date > received_on {
             return Err(IncomingError::DatedAfterArrival);
+        }
+        if sender_date.year() < received_on.year() - MAX_LETTER_AGE_YEARS {
+            return Err(IncomingError::DatedTooEarly);
         }
         if (today - received_on).whole_days() > MAX_LATE_DAYS {
             return Err(IncomingError::TooLate);

@@ -55,6 +55,8 @@ pub struct SheetDoc {
     pub entries: Vec<SheetEntry>,
     /// Printed when there are no entries.
     pub empty: String,
+    /// The label over the space for a handwritten initial or signature.
+    pub signature: String,
 }
 
 /// Renders a disposition sheet to PDF bytes.
@@ -108,6 +110,7 @@ mod tests {
                 lines: vec!["Tindak lanjuti".into()],
             }],
             empty: "Belum ada disposisi".into(),
+            signature: "Paraf".into(),
         };
         let pdf = render_sheet(&sheet, time::macros::date!(2026 - 12 - 04)).expect("sheet");
         assert!(text_layer(&pdf, 2).contains("Sekretaris"));

@@ -77,11 +77,27 @@ pub struct DispositionLine {
     pub security: String,
 }
 
+/// The dashboard's numbers for one person.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct DispositionCounts {
+    /// Received referrals not yet done.
+    pub open: i64,
+    /// Of those, past their deadline.
+    pub overdue: i64,
+    /// Referrals the person sent that are past their deadline.
+    pub sent_overdue: i64,
+    /// Letters addressed to the person's posts that wait for a referral.
+    pub pending: i64,
+}
+
 /// Which list of dispositions to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DispositionBox {
     Received,
     Sent,
+    /// Incoming letters addressed to the actor's posts, with status
+    /// `pending` until the addressee refers them, then `referred`.
+    Addressed,
 }
 
 #[derive(sqlx::FromRow)]
@@ -214,6 +230,9 @@ both_backends! {
                 if status == DispositionStatus::Cancelled {
                     return Err(DispositionError::Cancelled.into());
                 }
+                if status == DispositionStatus::Done {
+                    return Err(DispositionError::AlreadyDone.into());
+                }
                 if status == DispositionStatus::Unread && mine.contains(&row.to_position_id) {
                     mark(conn, &row, DispositionStatus::Read, actor.employee_id).await?;
                 }
@@ -221,7 +240,7 @@ both_backends! {
             }
         };
         if !mine.contains(&from) {
-            return Err(DispositionError::NotAllowed.into());
+            return Err(DispositionError::NotAddressee.into());
         }
         let known: Vec<String> = instructions(conn).await?;
         for label in &fields.instructions {
@@ -239,6 +258,19 @@ both_backends! {
             }
             if !is_below(conn, *recipient, from).await? {
                 return Err(DispositionError::OutsideSubtree.into());
+            }
+            // One open referral per post and sender is enough.
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM dispositions WHERE incoming_id = $1 AND from_position_id = $2 \
+                 AND to_position_id = $3 AND status IN ('unread', 'read', 'in_progress')",
+            )
+            .bind(letter.as_uuid())
+            .bind(from)
+            .bind(recipient.as_uuid())
+            .fetch_one(&mut *conn)
+            .await?;
+            if open > 0 {
+                return Err(DispositionError::AlreadyReferred.into());
             }
             let id = DispositionId::new();
             sqlx::query(
@@ -363,8 +395,10 @@ both_backends! {
         if !mine.contains(&row.to_position_id) {
             return Err(StoreError::not_found("disposition", id));
         }
-        if status_of(&row.status)? == DispositionStatus::Cancelled {
-            return Err(DispositionError::Cancelled.into());
+        match status_of(&row.status)? {
+            DispositionStatus::Cancelled => return Err(DispositionError::Cancelled.into()),
+            DispositionStatus::Done => return Err(DispositionError::AlreadyDone.into()),
+            _ => {}
         }
         let (count, last): (i64, Option<i64>) = sqlx::query_as(
             "SELECT COUNT(*), MAX(seq) FROM disposition_files WHERE disposition_id = $1",
@@ -416,15 +450,21 @@ both_backends! {
         actor: Actor,
         day: Date,
     ) -> Result<bool, StoreError> {
-        let to: Option<(Uuid, String)> =
-            sqlx::query_as("SELECT to_position_id, status FROM dispositions WHERE id = $1")
-                .bind(id.as_uuid())
-                .fetch_optional(&mut *conn)
-                .await?;
-        let Some((to, status)) = to else {
+        let to: Option<(Uuid, String, i64)> = sqlx::query_as(
+            "SELECT to_position_id, status, (SELECT COUNT(*) FROM disposition_files f \
+             WHERE f.disposition_id = d.id) FROM dispositions d WHERE id = $1",
+        )
+        .bind(id.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((to, status, files)) = to else {
             return Ok(false);
         };
-        Ok(status != "cancelled" && my_positions(conn, actor.employee_id, day).await?.contains(&to))
+        // Checked before an upload is stored, so a refused file leaves
+        // nothing behind.
+        Ok(matches!(status.as_str(), "unread" | "read" | "in_progress")
+            && files < crate::incoming::MAX_SCANS
+            && my_positions(conn, actor.employee_id, day).await?.contains(&to))
     }
 
     pub(crate) async fn file(
@@ -566,9 +606,12 @@ both_backends! {
         offset: i64,
     ) -> Result<(Vec<DispositionLine>, i64), StoreError> {
         let day = now.to_offset(serasi_domain::wib::WIB).date();
+        if which == DispositionBox::Addressed {
+            return addressed(conn, actor, open_only, day, limit, offset).await;
+        }
         let side = match which {
             DispositionBox::Received => format!("x.to_position_id IN ({MY_POSITIONS_SQL}) AND x.status <> 'cancelled'"),
-            DispositionBox::Sent => format!("(x.from_employee_id = $1 OR x.from_position_id IN ({MY_POSITIONS_SQL}))"),
+            _ => format!("(x.from_employee_id = $1 OR x.from_position_id IN ({MY_POSITIONS_SQL}))"),
         };
         let open = if open_only { " AND x.status IN ('unread', 'read', 'in_progress')" } else { "" };
         let sql = format!(
@@ -602,9 +645,53 @@ both_backends! {
         Ok((rows, total))
     }
 
+    /// Incoming letters addressed to the actor's posts, newest first; with
+    /// `pending_only`, those the addressee has not referred yet.
+    async fn addressed(
+        conn: &mut Conn,
+        actor: Actor,
+        pending_only: bool,
+        day: Date,
+        limit: i64,
+        offset: i64,
+    ) -> Result<(Vec<DispositionLine>, i64), StoreError> {
+        let referred = "EXISTS (SELECT 1 FROM dispositions x WHERE x.incoming_id = i.id \
+             AND x.from_position_id = i.addressee_position_id AND x.status <> 'cancelled')";
+        let pending = if pending_only { format!(" AND NOT {referred}") } else { String::new() };
+        let sql = format!(
+            "SELECT i.id AS raw_id, i.id AS raw_incoming_id, i.agenda_no, i.year, i.subject, \
+             i.sender, i.sender AS from_position, p.name AS to_position, NULL AS deadline, \
+             i.urgency, CASE WHEN {referred} THEN 'referred' ELSE 'pending' END AS status, \
+             i.registered_at AS created_at, i.security FROM incoming_letters i \
+             JOIN positions p ON p.id = i.addressee_position_id \
+             WHERE i.addressee_position_id IN ({MY_POSITIONS_SQL}){pending} \
+             ORDER BY i.registered_at DESC LIMIT $3 OFFSET $4"
+        );
+        let mut rows: Vec<DispositionLine> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(actor.employee_id.as_uuid())
+            .bind(day.to_string())
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in &mut rows {
+            row.incoming_id = Some(IncomingId::from_uuid(row.raw_incoming_id));
+        }
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM incoming_letters i \
+             WHERE i.addressee_position_id IN ({MY_POSITIONS_SQL}){pending}"
+        );
+        let total: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql))
+            .bind(actor.employee_id.as_uuid())
+            .bind(day.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok((rows, total))
+    }
+
     /// Counts the actor's open received dispositions and how many of them
     /// are overdue on `day`.
-    pub(crate) async fn counts(conn: &mut Conn, actor: Actor, day: Date) -> Result<(i64, i64), StoreError> {
+    pub(crate) async fn counts(conn: &mut Conn, actor: Actor, day: Date) -> Result<DispositionCounts, StoreError> {
         let sql = format!(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN deadline IS NOT NULL AND deadline < $2 THEN 1 ELSE 0 END), 0) \
              FROM dispositions x WHERE x.to_position_id IN ({MY_POSITIONS_SQL}) \
@@ -615,7 +702,23 @@ both_backends! {
             .bind(day.to_string())
             .fetch_one(&mut *conn)
             .await?;
-        Ok((open, overdue))
+        let sent_sql = format!(
+            "SELECT COUNT(*) FROM dispositions x WHERE (x.from_employee_id = $1 \
+             OR x.from_position_id IN ({MY_POSITIONS_SQL})) AND x.status IN ('unread', 'read', 'in_progress') \
+             AND x.deadline IS NOT NULL AND x.deadline < $2"
+        );
+        let sent_overdue: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sent_sql))
+            .bind(actor.employee_id.as_uuid())
+            .bind(day.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+        let (_, pending) = addressed(conn, actor, true, day, 1, 0).await?;
+        Ok(DispositionCounts {
+            open,
+            overdue,
+            sent_overdue,
+            pending,
+        })
     }
 }
 
@@ -731,12 +834,12 @@ impl Store {
         .await)
     }
 
-    /// Open and overdue counts of the actor's received dispositions.
+    /// The dashboard's disposition counts for the actor.
     pub async fn disposition_counts(
         &self,
         actor: Actor,
         now: OffsetDateTime,
-    ) -> Result<(i64, i64), StoreError> {
+    ) -> Result<DispositionCounts, StoreError> {
         let day = now.to_offset(serasi_domain::wib::WIB).date();
         rd!(self, |conn, q| q::counts(conn, actor, day).await)
     }

@@ -38,6 +38,8 @@ pub enum Conflict {
     NumberWouldSkip { next: String },
     #[error("the delegation is still used by a u.b. delegation; remove that first")]
     DelegationInUse,
+    #[error("one of your exports is still running; wait for it to finish")]
+    ExportRunning,
 }
 
 /// A document action that breaks a rule of the correspondence workflow.

@@ -276,15 +276,23 @@ both_backends! {
         actor: crate::documents::Actor,
         day: time::Date,
     ) -> Result<LetterAccess, StoreError> {
-        let row: Option<(Uuid, String, Uuid, Uuid)> = sqlx::query_as(
-            "SELECT organization_id, security, registered_by, addressee_position_id \
-             FROM incoming_letters WHERE id = $1",
+        let row: Option<(Uuid, String, Uuid, Uuid, Option<Uuid>)> = sqlx::query_as(
+            "SELECT organization_id, security, registered_by, addressee_position_id, \
+             source_document_id FROM incoming_letters WHERE id = $1",
         )
         .bind(id.as_uuid())
         .fetch_optional(&mut *conn)
         .await?;
-        let Some((org, security, registered_by, addressee)) = row else {
+        let Some((org, security, registered_by, addressee, source)) = row else {
             return Ok(LetterAccess::None);
+        };
+        // A letter delivered inside the system records its signer as the
+        // one who registered it; the signer is not named in the
+        // recipient's register and sees the letter only as its sender.
+        let registered_by = if source.is_some() {
+            Uuid::nil()
+        } else {
+            registered_by
         };
         let me = actor.employee_id.as_uuid();
         let sql = format!(
@@ -493,37 +501,52 @@ both_backends! {
         let format = time::macros::format_description!("[year]-[month]-[day]");
         let sender_date = time::Date::parse(&letter_date, &format)
             .map_err(|_| StoreError::Corrupt(format!("letter date {letter_date:?}")))?;
-        let sender: String = sqlx::query_scalar("SELECT name FROM organizations WHERE id = $1")
-            .bind(doc.organization_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let posts: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT DISTINCT position_id FROM deliveries WHERE document_id = $1 \
-             AND position_id IS NOT NULL",
+        let orgs: Vec<(Uuid, Option<Uuid>, String, String)> =
+            sqlx::query_as("SELECT id, parent_id, kind, name FROM organizations")
+                .fetch_all(&mut *conn)
+                .await?;
+        // The office of an organisation: itself, or the agency, kecamatan
+        // or village its unit belongs to.
+        let office_of = |mut org: Uuid| {
+            for _ in 0..32 {
+                match orgs.iter().find(|o| o.0 == org) {
+                    Some((_, Some(parent), kind, _)) if kind == "unit" => org = *parent,
+                    _ => break,
+                }
+            }
+            org
+        };
+        let signer_org: Option<Uuid> = sqlx::query_scalar(
+            "SELECT p.organization_id FROM documents d JOIN positions p ON p.id = d.signer_position_id \
+             WHERE d.id = $1",
+        )
+        .bind(document.as_uuid())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let sending_office = office_of(signer_org.unwrap_or(doc.organization_id));
+        let sender = orgs
+            .iter()
+            .find(|o| o.0 == sending_office)
+            .map(|o| o.3.clone())
+            .unwrap_or_default();
+        // Addressees come before copies in delivery order, so each office
+        // registers the letter once, addressed to its first addressee (or
+        // its first copy holder when it only gets a copy).
+        let posts: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT d.position_id, p.organization_id FROM deliveries d \
+             JOIN positions p ON p.id = d.position_id \
+             WHERE d.document_id = $1 ORDER BY d.seq",
         )
         .bind(document.as_uuid())
         .fetch_all(&mut *conn)
         .await?;
-        let orgs: Vec<(Uuid, Option<Uuid>, String)> =
-            sqlx::query_as("SELECT id, parent_id, kind FROM organizations")
-                .fetch_all(&mut *conn)
-                .await?;
-        for post in posts {
-            let Some(mut office) = sqlx::query_scalar::<_, Uuid>(
-                "SELECT organization_id FROM positions WHERE id = $1",
-            )
-            .bind(post)
-            .fetch_optional(&mut *conn)
-            .await?
-            else {
+        let mut done_offices: Vec<Uuid> = Vec::new();
+        for (post, post_org) in posts {
+            let office = office_of(post_org);
+            if done_offices.contains(&office) {
                 continue;
-            };
-            for _ in 0..32 {
-                match orgs.iter().find(|o| o.0 == office) {
-                    Some((_, Some(parent), kind)) if kind == "unit" => office = *parent,
-                    _ => break,
-                }
             }
+            done_offices.push(office);
             let fields = IncomingFields {
                 sender: sender.clone(),
                 sender_number: number.clone(),

@@ -120,6 +120,11 @@ fn shown_subject(security: &str, subject: String) -> String {
     }
 }
 
+/// Whether `text` can start a classification code: digits and dots.
+pub fn is_code_prefix(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')
+}
+
 fn filter_sql(
     filter: &RegisterFilter,
     date_column: &str,
@@ -155,6 +160,13 @@ fn filter_sql(
         .as_deref()
         .filter(|c| !c.trim().is_empty())
     {
+        // A code holds digits and dots only; anything else (such as the
+        // LIKE wildcards % and _) matches no letter.
+        let code = if is_code_prefix(code.trim()) {
+            code
+        } else {
+            "-"
+        };
         add(
             format!("({class_column} = ${slot} OR {class_column} LIKE ${slot} || '.%')"),
             code.trim().to_owned(),
@@ -467,6 +479,17 @@ both_backends! {
         Ok(())
     }
 
+    pub(crate) async fn running_jobs(conn: &mut Conn, user: Uuid) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM export_jobs WHERE user_id = $1 AND state = 'running' \
+             AND updated_at > $2",
+        )
+        .bind(user)
+        .bind(crate::now_ms() - STALE_JOB_MS)
+        .fetch_one(&mut *conn)
+        .await?)
+    }
+
     pub(crate) async fn job(conn: &mut Conn, id: Uuid) -> Result<Option<ExportJob>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT id, user_id, organization_id, register, format, state, total, done, sha256, \
@@ -550,6 +573,11 @@ impl Store {
             conn, id, done, state, file, error
         )
         .await)
+    }
+
+    /// The number of the user's exports still running.
+    pub async fn running_export_jobs(&self, user: Uuid) -> Result<i64, StoreError> {
+        rd!(self, |conn, q| q::running_jobs(conn, user).await)
     }
 
     /// Reads a job; a running job whose server went quiet reads as failed.

@@ -147,7 +147,7 @@ pub(crate) fn visible_sql(actor: Actor, clerk_orgs: usize, first: usize) -> Stri
                 OR EXISTS (SELECT 1 FROM deliveries dl LEFT JOIN positions p ON p.id = dl.position_id \
                    WHERE dl.document_id = d.id AND (dl.organization_id IN ({orgs}) OR p.organization_id IN ({orgs})))))))) \
          OR (e.source = 'incoming' AND EXISTS (SELECT 1 FROM incoming_letters i WHERE i.id = e.entry_id AND ( \
-            i.registered_by = $1 OR i.addressee_position_id IN ({mine}) \
+            (i.registered_by = $1 AND i.source_document_id IS NULL) OR i.addressee_position_id IN ({mine}) \
             OR EXISTS (SELECT 1 FROM dispositions x WHERE x.incoming_id = i.id AND (x.from_employee_id = $1 \
                OR (x.status <> 'cancelled' AND x.to_position_id IN ({mine})))) \
             OR (i.security NOT IN ('rahasia', 'sangat_rahasia') AND ({admin} OR i.organization_id IN ({orgs})))))))"
@@ -205,8 +205,9 @@ both_backends! {
         Ok(())
     }
 
-    /// Returns the organisations whose registers a clerk keeps: the
-    /// clerk's agency, kecamatan or village and everything below it.
+    /// Returns the organisations a clerk works for: the clerk's agency,
+    /// kecamatan or village and its units, but not the offices below it
+    /// (a kecamatan clerk does not keep its villages' registers).
     pub(crate) async fn clerk_orgs(
         conn: &mut Conn,
         actor: Actor,
@@ -236,7 +237,13 @@ both_backends! {
         let mut i = 0;
         while i < out.len() && out.len() < 10_000 {
             let parent = out[i];
-            out.extend(rows.iter().filter(|r| r.1 == Some(parent)).map(|r| r.0));
+            // Units belong to the office; a kecamatan's villages and an
+            // agency's nested offices keep their own registers.
+            out.extend(
+                rows.iter()
+                    .filter(|r| r.1 == Some(parent) && r.2 == "unit")
+                    .map(|r| r.0),
+            );
             i += 1;
         }
         Ok(out)
@@ -270,6 +277,8 @@ both_backends! {
             add("e.kind = ?", kind);
         }
         if let Some(code) = fold_filter(filters.classification.as_deref()) {
+            // Digits and dots only, so LIKE wildcards never reach the query.
+            let code = if crate::registers::is_code_prefix(&code) { code } else { "-".to_owned() };
             add("(e.classification = ? OR e.classification LIKE ? || '.%')", code);
         }
         if let Some(status) = fold_filter(filters.status.as_deref()) {

@@ -25,6 +25,7 @@ test_both_backends!(
     delivered_letters_enter_recipient_registers,
     search_folds_case_and_diacritics,
     visibility_matrix_has_no_leak,
+    kecamatan_clerk_keeps_only_its_own_register,
 );
 
 fn actor(employee: serasi_domain::EmployeeId) -> Actor {
@@ -110,7 +111,7 @@ async fn three_level_tree_with_cancel_and_overdue(store: Store) {
         .await;
     assert!(matches!(
         stranger,
-        Err(StoreError::Disposition(DispositionError::NotAllowed))
+        Err(StoreError::Disposition(DispositionError::NotAddressee))
     ));
     // Level 2: the head of division refers it to staff; outside the
     // subtree (the Dinkes head) is refused and nothing is stored.
@@ -357,6 +358,21 @@ async fn delivered_letters_enter_recipient_registers(store: Store) {
         .expect("visible");
     assert_eq!(detail.0.source_document_id, Some(id));
     assert!(detail.0.is_addressee);
+    // The signer sent it; the recipient's register entry and its
+    // dispositions are not the signer's to see.
+    let signer_view = o
+        .store
+        .incoming_access(rows[0].id.0, actor(o.kadis.1), DAY)
+        .await
+        .expect("access");
+    assert_eq!(signer_view, serasi_store::incoming::LetterAccess::None);
+    // One entry per office even when two of its posts receive the letter.
+    let (own_rows, _) = o
+        .store
+        .incoming_register(diskominfo.id, 2026, 1, 20)
+        .await
+        .expect("register");
+    assert_eq!(own_rows[0].sender, "Dinas Komunikasi dan Informatika");
     // The outgoing and dispatch registers list it.
     let out = o
         .store
@@ -646,6 +662,7 @@ async fn same_results_on_both_databases() {
             "Undangan Café Rakyat",
             "Nomor 005.1/12/2026 tentang rapat",
             "Pemberitahuan jadwal posyandu",
+            "Surat dari Śri Łukasz Şahin di Straße",
         ];
         for (n, subject) in subjects.iter().enumerate() {
             register(&o, subject, "biasa", &format!("Pengirim {n}")).await;
@@ -665,6 +682,9 @@ async fn same_results_on_both_databases() {
             "e office",
             "pengirim 3",
             "tidak ada",
+            "sri",
+            "LUKASZ",
+            "strasse sahin",
         ] {
             let page = o
                 .store
@@ -691,4 +711,38 @@ async fn same_results_on_both_databases() {
     assert_eq!(answers[0], answers[1]);
     sqlite.finish().await;
     postgres.finish().await;
+}
+
+/// A kecamatan clerk works for the kecamatan and its units, not for the
+/// villages below it, which keep their own registers.
+async fn kecamatan_clerk_keeps_only_its_own_register(store: Store) {
+    store.load_reference_data().await.expect("reference data");
+    let (_, clerk) = person(
+        &store,
+        "33.22.02",
+        "Pengadministrasi Kecamatan",
+        None,
+        "199001102015031003",
+    )
+    .await;
+    let kecamatan = store
+        .organization_by_code("33.22.02")
+        .await
+        .expect("lookup")
+        .expect("org");
+    let village = store
+        .organization_by_code("33.22.02.2005")
+        .await
+        .expect("lookup")
+        .expect("org");
+    let orgs = store
+        .clerk_organizations(Actor {
+            employee_id: clerk,
+            is_admin: false,
+            is_clerk: true,
+        })
+        .await
+        .expect("orgs");
+    assert!(orgs.contains(&kecamatan.id));
+    assert!(!orgs.contains(&village.id));
 }

@@ -133,9 +133,10 @@ impl ApiError {
                 | serasi_domain::disposition::DispositionError::AlreadyDone
                 | serasi_domain::disposition::DispositionError::Cancelled,
             ) => (StatusCode::CONFLICT, "invalid_state"),
-            StoreError::Disposition(serasi_domain::disposition::DispositionError::NotAllowed) => {
-                (StatusCode::FORBIDDEN, "no_authority")
-            }
+            StoreError::Disposition(
+                serasi_domain::disposition::DispositionError::NotAllowed
+                | serasi_domain::disposition::DispositionError::NotAddressee,
+            ) => (StatusCode::FORBIDDEN, "no_authority"),
             StoreError::Authority(serasi_domain::authority::AuthorityError::VacantPost(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
             }

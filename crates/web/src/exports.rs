@@ -145,6 +145,12 @@ pub fn csv_stream(
     Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
+/// The export slots of this server.
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(2))
+}
+
 /// Why a background export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -187,6 +193,11 @@ pub async fn start_job(
         format,
         filter,
     } = request;
+    if state.store().running_export_jobs(user).await? > 0 {
+        return Err(serasi_store::StoreError::Conflict(
+            serasi_store::Conflict::ExportRunning,
+        ));
+    }
     let total = state.store().register_count(kind, org, &filter).await?;
     let now = serasi_store::now_ms();
     let job = ExportJob {
@@ -208,6 +219,12 @@ pub async fn start_job(
     let id = job.id;
     let state = state.clone();
     tokio::spawn(async move {
+        // At most two exports build at once on a server; others wait
+        // (their progress stays at 0) instead of competing for memory.
+        let _permit = match slots().acquire().await {
+            Ok(permit) => Some(permit),
+            Err(_) => None,
+        };
         let result = run_job(
             &state,
             t,

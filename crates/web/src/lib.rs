@@ -162,7 +162,12 @@ pub fn router(state: AppState) -> Router {
 
     let app = app
         .layer(csrf)
-        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        // Multipart framing adds a little to a file's size, so a file of
+        // exactly the per-file limit still fits; the upload reader then
+        // enforces the file limit itself.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            max_body.saturating_add(64 * 1024),
+        ))
         // Inside the error middleware, so a panic's 500 gets the same
         // opaque body with the request id as any other server error.
         .layer(CatchPanicLayer::new())

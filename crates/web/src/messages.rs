@@ -91,6 +91,7 @@ pub fn account_error(t: Tr, err: &AccountError) -> String {
 pub fn conflict(t: Tr, conflict: &Conflict) -> String {
     match conflict {
         Conflict::OrganizationInUse => t.get("error-org-in-use").to_owned(),
+        Conflict::ExportRunning => t.get("error-export-running").to_owned(),
         Conflict::KindChange { kind, child } => t.fmt(
             "error-kind-change",
             &[
@@ -154,6 +155,13 @@ pub fn incoming_error(t: Tr, err: &serasi_domain::incoming::IncomingError) -> St
         E::Classification(v) => t.fmt("error-classification-format", &[("value", v)]),
         E::FutureDate { .. } => t.fmt("error-incoming-future", &[("field", &field)]),
         E::DatedAfterArrival => t.get("error-incoming-dated-after").to_owned(),
+        E::DatedTooEarly => t.fmt(
+            "error-incoming-dated-early",
+            &[(
+                "years",
+                &serasi_domain::incoming::MAX_LETTER_AGE_YEARS.to_string(),
+            )],
+        ),
         E::TooLate => t.fmt(
             "error-incoming-too-late",
             &[("days", &serasi_domain::incoming::MAX_LATE_DAYS.to_string())],
@@ -189,6 +197,8 @@ pub fn disposition_error(t: Tr, err: &serasi_domain::disposition::DispositionErr
         E::UnknownUrgency(v) => t.fmt("error-disposition-urgency", &[("value", v)]),
         E::OutsideSubtree => t.get("error-disposition-outside").to_owned(),
         E::ToSelf => t.get("error-disposition-self").to_owned(),
+        E::AlreadyReferred => t.get("error-disposition-already").to_owned(),
+        E::NotAddressee => t.get("error-disposition-not-addressee").to_owned(),
         E::NotAllowed => t.get("error-disposition-not-allowed").to_owned(),
         E::CancelAfterRead => t.get("error-disposition-cancel-read").to_owned(),
         E::AlreadyDone => t.get("error-disposition-done").to_owned(),

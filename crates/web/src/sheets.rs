@@ -20,9 +20,20 @@ pub fn long_date(t: Tr, text: &str) -> String {
     }
 }
 
-/// Formats epoch milliseconds as a WIB date and time.
-pub fn instant(ms: i64) -> String {
-    wib::format_datetime_id(serasi_store::from_ms(ms).to_offset(wib::WIB))
+/// Formats epoch milliseconds as a WIB date and time in the reader's
+/// language.
+pub fn instant(t: Tr, ms: i64) -> String {
+    let at = serasi_store::from_ms(ms).to_offset(wib::WIB);
+    if t.lang() == "en" {
+        format!(
+            "{} {:02}:{:02} WIB",
+            wib::format_date_en(at.date()),
+            at.hour(),
+            at.minute()
+        )
+    } else {
+        wib::format_datetime_id(at)
+    }
 }
 
 /// The translated label of a disposition status.
@@ -54,6 +65,14 @@ pub fn disposition_sheet(t: Tr, detail: &IncomingDetail, tree: &[DispositionNode
         ),
         (t.get("field-subject").to_owned(), letter.subject.clone()),
         (
+            t.get("field-security").to_owned(),
+            t.get(&format!("security-{}", letter.security)).to_owned(),
+        ),
+        (
+            t.get("field-urgency").to_owned(),
+            t.get(&format!("urgency-{}", letter.urgency)).to_owned(),
+        ),
+        (
             t.get("field-addressee_position_id").to_owned(),
             letter.addressee_name.clone(),
         ),
@@ -79,6 +98,11 @@ pub fn disposition_sheet(t: Tr, detail: &IncomingDetail, tree: &[DispositionNode
                     long_date(t, deadline)
                 ));
             }
+            lines.push(format!(
+                "{}: {}",
+                t.get("field-urgency"),
+                t.get(&format!("urgency-{}", n.urgency))
+            ));
             let mut status = status_label(t, n.status);
             if n.overdue {
                 status = format!("{status} ({})", t.get("disposition-overdue"));
@@ -91,7 +115,7 @@ pub fn disposition_sheet(t: Tr, detail: &IncomingDetail, tree: &[DispositionNode
                 "{} {} — {}",
                 t.get("disposition-sent-by"),
                 n.from_employee,
-                instant(n.created_at)
+                instant(t, n.created_at)
             ));
             SheetEntry {
                 heading: format!("{} → {}", n.from_position, n.to_position),
@@ -105,5 +129,6 @@ pub fn disposition_sheet(t: Tr, detail: &IncomingDetail, tree: &[DispositionNode
         facts,
         entries,
         empty: t.get("disposition-none").to_owned(),
+        signature: t.get("disposition-sheet-signature").to_owned(),
     }
 }

@@ -193,6 +193,17 @@ async fn refer_report_and_search(store: Store) {
     )
     .await;
     assert_eq!(stranger.status, StatusCode::NOT_FOUND);
+    // The head finds the letter among those waiting for his referral.
+    let waiting = send(
+        &app,
+        get("/api/v1/dispositions?box=addressed&open=true", &head),
+    )
+    .await;
+    assert_eq!(waiting.json()["total"], 1, "{}", waiting.body);
+    assert_eq!(waiting.json()["items"][0]["status"], "pending");
+    // An administrator without an employee record reads ordinary letters.
+    let by_admin = send(&app, get(&format!("/api/v1/incoming/{letter}"), &admin)).await;
+    assert_eq!(by_admin.status, StatusCode::OK, "{}", by_admin.body);
 
     let first = send(
         &app,
@@ -218,6 +229,23 @@ async fn refer_report_and_search(store: Store) {
         .map(|v| v.as_str().expect("id").to_owned())
         .collect();
     let (to_a, to_b) = (&ids[0], &ids[1]);
+    let twice = send(
+        &app,
+        json_request(
+            Method::POST,
+            &dispose_uri,
+            &head,
+            &json!({ "recipients": [a_post], "instructions": ["Pelajari"] }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        twice.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        twice.body
+    );
+    assert_eq!(twice.json()["field"], "recipients");
     let act = |id: &str, action: &str, report: Option<&str>| {
         json_request(
             Method::POST,
@@ -300,6 +328,34 @@ async fn refer_report_and_search(store: Store) {
     )
     .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
+    // A referral reported done cannot be passed on or get more files.
+    let after_done = send(
+        &app,
+        json_request(
+            Method::POST,
+            &dispose_uri,
+            &unit_a,
+            &json!({ "parent_id": to_a, "recipients": [staff_post], "instructions": ["Pelajari"] }),
+        ),
+    )
+    .await;
+    assert_eq!(
+        after_done.status,
+        StatusCode::CONFLICT,
+        "{}",
+        after_done.body
+    );
+    let late_file = send(
+        &app,
+        upload_file(
+            &format!("/api/v1/dispositions/{to_staff}/files"),
+            &staff,
+            "lagi.pdf",
+            &scan_pdf("lagi"),
+        ),
+    )
+    .await;
+    assert_eq!(late_file.status, StatusCode::NOT_FOUND);
     let unknown = send(&app, with_token(act(&to_staff, "teleport", None), &staff)).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -344,6 +400,15 @@ async fn refer_report_and_search(store: Store) {
         assert_eq!(found.status, StatusCode::OK, "{}", found.body);
         assert_eq!(found.json()["total"], expected, "{text}: {}", found.body);
     }
+    let admin_search = send(&app, get("/api/v1/search?q=posyandu", &admin)).await;
+    assert_eq!(admin_search.json()["total"], 1, "{}", admin_search.body);
+    let wildcard = send(
+        &app,
+        get("/api/v1/search?q=surat&classification=%25", &head),
+    )
+    .await;
+    assert_eq!(wildcard.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wildcard.json()["field"], "classification");
     let blind = send(&app, get("/api/v1/search?q=posyandu", &dinkes_head)).await;
     assert_eq!(
         blind.json()["total"],

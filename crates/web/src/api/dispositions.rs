@@ -119,7 +119,7 @@ pub async fn detail(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<Json<IncomingDetailDto>, ApiError> {
-    let actor = actor_of(&caller)?;
+    let actor = super::documents::reader_of(&caller)?;
     let t = caller.t;
     let (id, _) = letter_access(&state, &caller, id).await?;
     let (detail, _) = state
@@ -351,10 +351,12 @@ pub async fn get_file(
 /// Which referrals to list.
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
-    /// `received` (default) or `sent`.
+    /// `received` (default), `sent`, or `addressed`: incoming letters
+    /// addressed to the caller's posts (status `pending` or `referred`).
     #[serde(rename = "box")]
     pub which: Option<String>,
-    /// Only those not yet done or cancelled.
+    /// Only those not yet done or cancelled (for `addressed`: not yet
+    /// referred).
     pub open: Option<bool>,
     pub page: Option<u32>,
     pub per_page: Option<u32>,
@@ -402,6 +404,7 @@ pub async fn list(
     let which = match query.which.as_deref().unwrap_or("received") {
         "received" => DispositionBox::Received,
         "sent" => DispositionBox::Sent,
+        "addressed" => DispositionBox::Addressed,
         other => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -505,7 +508,7 @@ pub async fn sheet(
     caller: ApiUser,
     Path(id): Path<Uuid>,
 ) -> Result<axum::response::Response, ApiError> {
-    let actor = actor_of(&caller)?;
+    let actor = super::documents::reader_of(&caller)?;
     let pdf = sheet_pdf(&state, caller.t, actor, id).await?;
     Ok((
         [

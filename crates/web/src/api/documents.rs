@@ -54,6 +54,29 @@ pub fn actor_of_user(user: &serasi_store::User) -> Option<Actor> {
     })
 }
 
+/// Returns a user as a reader of letters. An administrator without an
+/// employee record (such as the first administrator) reads with the
+/// administrator's rights only: the nil employee id names nobody, so no
+/// letter counts as theirs.
+pub fn reader_of_user(user: &serasi_store::User) -> Option<Actor> {
+    actor_of_user(user).or_else(|| {
+        (user.role == Role::Admin).then(|| Actor {
+            employee_id: serasi_domain::EmployeeId::from_uuid(Uuid::nil()),
+            is_admin: true,
+            is_clerk: false,
+        })
+    })
+}
+
+/// [`reader_of_user`] for API callers; other accounts without an
+/// employee get the same error as [`actor_of`].
+pub fn reader_of(caller: &ApiUser) -> Result<Actor, ApiError> {
+    match reader_of_user(&caller.user) {
+        Some(actor) => Ok(actor),
+        None => actor_of(caller),
+    }
+}
+
 /// A kind of document and how it is signed and numbered.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct DocumentKindDto {

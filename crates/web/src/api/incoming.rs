@@ -243,7 +243,7 @@ pub(crate) async fn letter_access(
     caller: &ApiUser,
     id: Uuid,
 ) -> Result<(serasi_domain::IncomingId, LetterAccess), ApiError> {
-    let actor = actor_of(caller)?;
+    let actor = super::documents::reader_of(caller)?;
     let id = serasi_domain::IncomingId::from_uuid(id);
     let access = state
         .store()
@@ -274,6 +274,7 @@ pub async fn add_file(
     if caller.user.role == serasi_domain::user::Role::Employee {
         return Err(ApiError::forbidden(t));
     }
+    ensure_scan_room(&state, t, id).await?;
     let file = store_scan(&state, t, multipart).await?;
     let seq = state
         .store()
@@ -374,6 +375,28 @@ pub(crate) async fn store_scan(
         record_text_layer(state, t, &file.sha256, bytes).await?;
     }
     Ok(file)
+}
+
+/// Refuses an upload before it is stored when the letter already keeps
+/// the most scans allowed, so a refused file leaves nothing behind.
+pub(crate) async fn ensure_scan_room(
+    state: &AppState,
+    t: crate::i18n::Tr,
+    id: serasi_domain::IncomingId,
+) -> Result<(), ApiError> {
+    let count = state
+        .store()
+        .incoming_files(id)
+        .await
+        .map_err(|e| ApiError::from_store(t, e))?
+        .len();
+    if i64::try_from(count).unwrap_or(i64::MAX) >= serasi_store::incoming::MAX_SCANS {
+        return Err(ApiError::from_store(
+            t,
+            serasi_domain::incoming::IncomingError::TooManyScans.into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Records the text layer of a stored PDF for search, before the file is

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::ApiJson;
-use super::documents::{actor_of, require_registers};
+use super::documents::require_registers;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorBody};
@@ -62,6 +62,16 @@ impl RegisterParams {
                 .filter(|v| !v.is_empty())
                 .map(|v| v.chars().take(60).collect::<String>())
         };
+        if let Some(code) = clean(&self.classification)
+            && !serasi_store::registers::is_code_prefix(&code)
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                t.fmt("error-classification-format", &[("value", &code)]),
+            )
+            .field("classification"));
+        }
         Ok(RegisterFilter {
             from: self.from,
             to: self.to,
@@ -453,7 +463,7 @@ pub async fn run_search(
     params: &SearchParams,
 ) -> Result<serasi_store::search::SearchPage, ApiError> {
     let t = caller.t;
-    let actor = actor_of(caller)?;
+    let actor = super::documents::reader_of(caller)?;
     let query = SearchText::parse(params.q.as_deref().unwrap_or_default()).map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -462,6 +472,26 @@ pub async fn run_search(
         )
         .field("q")
     })?;
+    let bad = |field: &'static str, message: String| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).field(field)
+    };
+    if let (Some(from), Some(to)) = (params.from, params.to)
+        && from > to
+    {
+        return Err(bad("to", t.get("error-period-order").to_owned()));
+    }
+    if let Some(code) = params
+        .classification
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        && !serasi_store::registers::is_code_prefix(code)
+    {
+        return Err(bad(
+            "classification",
+            t.fmt("error-classification-format", &[("value", code)]),
+        ));
+    }
     let filters = SearchFilters {
         from: params.from,
         to: params.to,

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::Chrome;
 use crate::AppState;
-use crate::api::documents::actor_of_user;
+use crate::api::documents::{actor_of_user, reader_of_user};
 use crate::auth::{PageUser, with_flash};
 use crate::error::{ApiError, PageError};
 use crate::i18n::Tr;
@@ -56,7 +56,7 @@ impl LetterPage {
     }
 
     fn when(&self, ms: &i64) -> String {
-        crate::sheets::instant(*ms)
+        crate::sheets::instant(self.t, *ms)
     }
 
     fn status(&self, status: &DispositionStatus) -> String {
@@ -119,7 +119,7 @@ async fn letter_page(
     id: Uuid,
     error: Option<String>,
 ) -> Result<LetterPage, PageError> {
-    let actor = actor_of_user(&me.user).ok_or(PageError::NotFound)?;
+    let actor = reader_of_user(&me.user).ok_or(PageError::NotFound)?;
     let id = IncomingId::from_uuid(id);
     let today = wib::today();
     let (detail, access) = state
@@ -215,6 +215,7 @@ async fn upload_scan(
         return Err(PageError::Forbidden);
     }
     let result = async {
+        crate::api::incoming::ensure_scan_room(&state, t, letter).await?;
         let file = crate::api::incoming::store_scan(&state, t, multipart).await?;
         state
             .store()
@@ -373,7 +374,7 @@ async fn scan(
     me: PageUser,
     Path((id, seq)): Path<(Uuid, i64)>,
 ) -> Result<Response, PageError> {
-    let actor = actor_of_user(&me.user).ok_or(PageError::NotFound)?;
+    let actor = reader_of_user(&me.user).ok_or(PageError::NotFound)?;
     let letter = IncomingId::from_uuid(id);
     if state
         .store()
@@ -400,7 +401,7 @@ async fn report_download(
     me: PageUser,
     Path((disposition, seq)): Path<(Uuid, i64)>,
 ) -> Result<Response, PageError> {
-    let actor = actor_of_user(&me.user).ok_or(PageError::NotFound)?;
+    let actor = reader_of_user(&me.user).ok_or(PageError::NotFound)?;
     let (letter, file) = state
         .store()
         .disposition_file(DispositionId::from_uuid(disposition), seq)
@@ -424,7 +425,7 @@ async fn sheet(
     me: PageUser,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let actor = actor_of_user(&me.user).ok_or(PageError::NotFound)?;
+    let actor = reader_of_user(&me.user).ok_or(PageError::NotFound)?;
     let pdf = crate::api::dispositions::sheet_pdf(&state, me.t(), actor, id)
         .await
         .map_err(|e| {
@@ -452,7 +453,8 @@ async fn sheet(
 struct ListPage {
     t: Tr,
     c: Chrome,
-    received: bool,
+    /// `received`, `sent` or `addressed`.
+    which: &'static str,
     open_only: bool,
     rows: Vec<DispositionLine>,
     total: i64,
@@ -469,14 +471,14 @@ impl ListPage {
         status
             .parse::<DispositionStatus>()
             .map(|s| crate::sheets::status_label(self.t, s))
-            .unwrap_or_else(|_| status.to_owned())
+            .unwrap_or_else(|_| self.t.get(&format!("letter-status-{status}")).to_owned())
     }
 
-    fn subject(&self, row: &DispositionLine) -> String {
-        if matches!(row.security.as_str(), "rahasia" | "sangat_rahasia") && !self.received {
-            self.t.get("confidential").to_owned()
+    fn link(&self, row: &DispositionLine) -> String {
+        if self.which == "addressed" {
+            format!("/letters/incoming/{}", row.raw_incoming_id)
         } else {
-            row.subject.clone()
+            format!("/letters/incoming/{}#d-{}", row.raw_incoming_id, row.raw_id)
         }
     }
 }
@@ -495,7 +497,11 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, PageError> {
     let actor = actor_of_user(&me.user).ok_or(PageError::Forbidden)?;
-    let received = query.which.as_deref() != Some("sent");
+    let (which, kind) = match query.which.as_deref() {
+        Some("sent") => ("sent", DispositionBox::Sent),
+        Some("addressed") => ("addressed", DispositionBox::Addressed),
+        _ => ("received", DispositionBox::Received),
+    };
     let open_only = query.open.as_deref() != Some("0");
     let page = query.page.unwrap_or(1).max(1);
     let per_page = 50;
@@ -503,11 +509,7 @@ async fn list(
         .store()
         .dispositions(
             actor,
-            if received {
-                DispositionBox::Received
-            } else {
-                DispositionBox::Sent
-            },
+            kind,
             open_only,
             time::OffsetDateTime::now_utc(),
             page,
@@ -521,7 +523,7 @@ async fn list(
         ListPage {
             t: me.t(),
             c: me.chrome("dispositions"),
-            received,
+            which,
             open_only,
             rows,
             total,

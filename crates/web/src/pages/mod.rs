@@ -72,8 +72,7 @@ struct Dashboard {
     today: String,
     counts: Vec<(String, i64)>,
     work: Option<serasi_store::QueueCounts>,
-    /// Open received dispositions and how many are overdue.
-    dispositions: Option<(i64, i64)>,
+    dispositions: Option<serasi_store::dispositions::DispositionCounts>,
 }
 
 async fn dashboard(State(state): State<AppState>, me: PageUser) -> Result<Html<String>, PageError> {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::Chrome;
 use crate::AppState;
-use crate::api::documents::actor_of_user;
+use crate::api::documents::reader_of_user;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::exports::{self, Format};
@@ -141,9 +141,31 @@ async fn search(
     };
     if !q.trim().is_empty() {
         out.searched = true;
-        let actor = actor_of_user(&me.user).ok_or(PageError::Forbidden)?;
-        match serasi_domain::search::Query::parse(&q) {
-            Err(e) => out.error = Some(crate::messages::query_error(t, &e)),
+        let actor = reader_of_user(&me.user).ok_or(PageError::Forbidden)?;
+        let bad_date = |v: &Option<String>| {
+            v.as_deref().is_some_and(|v| !v.trim().is_empty()) && date_of(v).is_none()
+        };
+        let reversed =
+            matches!((date_of(&form.from), date_of(&form.to)), (Some(a), Some(b)) if a > b);
+        let bad_code = form
+            .classification
+            .as_deref()
+            .map(str::trim)
+            .is_some_and(|c| !c.is_empty() && !serasi_store::registers::is_code_prefix(c));
+        let parsed = if bad_date(&form.from) || bad_date(&form.to) {
+            Err(t.get("error-period-invalid").to_owned())
+        } else if reversed {
+            Err(t.get("error-period-order").to_owned())
+        } else if bad_code {
+            Err(t.fmt(
+                "error-classification-format",
+                &[("value", form.classification.as_deref().unwrap_or_default())],
+            ))
+        } else {
+            serasi_domain::search::Query::parse(&q).map_err(|e| crate::messages::query_error(t, &e))
+        };
+        match parsed {
+            Err(message) => out.error = Some(message),
             Ok(query) => {
                 let filters = serasi_store::search::SearchFilters {
                     from: date_of(&form.from),
