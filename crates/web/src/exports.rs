@@ -221,10 +221,7 @@ pub async fn start_job(
     tokio::spawn(async move {
         // At most two exports build at once on a server; others wait
         // (their progress stays at 0) instead of competing for memory.
-        let _permit = match slots().acquire().await {
-            Ok(permit) => Some(permit),
-            Err(_) => None,
-        };
+        let _permit = slots().acquire().await.ok();
         let result = run_job(
             &state,
             t,
