@@ -25,7 +25,7 @@
 //!
 //! Letters are generated from word lists and the shipped reference data
 //! with a seeded xorshift generator, so every run loads the same letters
-//! and asks the same queries.
+//! and runs the same queries.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -46,7 +46,7 @@ use time::{Date, Duration as Days};
 const LOAD_CHUNK: usize = 50_000;
 /// Results per search page, the API's default.
 const PER_PAGE: u32 = 20;
-/// Queries per class; five classes make 200 queries.
+/// Queries per class. Five classes make 200 queries.
 const QUERIES_PER_CLASS: usize = 40;
 /// Untimed queries run through every path before measuring.
 const WARM_UP_QUERIES: usize = 20;
@@ -431,7 +431,7 @@ struct Staff {
     /// The head's post first, then the secretary and the heads of fields.
     addressees: Vec<PositionId>,
     clerks: Vec<EmployeeId>,
-    /// A clerk who searches; they registered about a third of the letters.
+    /// The clerk who searches, who registered about a third of the letters.
     searching_clerk: EmployeeId,
     /// An administrator's employee record, named on no letter.
     administrator: EmployeeId,
@@ -544,7 +544,8 @@ async fn create_staff(store: &Store) -> Staff {
     }
 }
 
-/// The security class of a letter: mostly Biasa, 4 % Rahasia or higher.
+/// Draws a letter's security class: mostly Biasa, 4 % Rahasia or Sangat
+/// Rahasia.
 fn security(rng: &mut Rng) -> SecurityClass {
     match rng.below(100) {
         0..=2 => SecurityClass::Secret,
@@ -554,57 +555,68 @@ fn security(rng: &mut Rng) -> SecurityClass {
     }
 }
 
-/// Generates letter `i` of `total`: arrival dates rise with `i` over the
-/// last `YEARS` years, and agenda numbers restart every year.
-fn seed_letter(
-    rng: &mut Rng,
-    words: &Vocabulary,
-    staff: &Staff,
+/// Writes the register's letters in arrival order: dates rise with the
+/// letter's index over the last `YEARS` years, and agenda numbers restart
+/// every year.
+struct LetterWriter<'a> {
+    rng: Rng,
+    words: &'a Vocabulary,
+    staff: &'a Staff,
     first_day: Date,
     span_days: i64,
-    i: usize,
     total: usize,
-    agenda: &mut HashMap<i32, i64>,
-) -> SeedLetter {
-    let received_on = first_day + Days::days(span_days * i as i64 / total as i64);
-    let year = received_on.year();
-    let (classification, sender, sender_number, subject) = write_letter(rng, words, year);
-    let agenda_no = {
-        let last = agenda.entry(year).or_insert(0);
-        *last += 1;
-        *last
-    };
-    // The head receives most letters; heads of fields the rest.
-    let addressee = if rng.chance(0.6) {
-        staff.addressees[0]
-    } else {
-        staff.addressees[1 + rng.below(staff.addressees.len() - 1)]
-    };
-    let urgency = match rng.below(10) {
-        0 => Urgency::VeryUrgent,
-        1..=2 => Urgency::Urgent,
-        _ => Urgency::Ordinary,
-    };
-    let fields = IncomingFields {
-        sender,
-        sender_number,
-        sender_date: received_on - Days::days(rng.below(15) as i64),
-        received_on,
-        subject,
-        classification,
-        security: security(rng),
-        urgency,
-        addressee_position_id: addressee,
-    };
-    let midnight = received_on.midnight().assume_offset(wib::WIB);
-    let registered_at = (midnight.unix_timestamp() + 8 * 3600 + (i % 28_800) as i64) * 1000;
-    SeedLetter {
-        id: IncomingId::new(),
-        organization_id: staff.agency,
-        agenda_no,
-        fields,
-        registered_by: staff.clerks[rng.below(staff.clerks.len())],
-        registered_at,
+    /// The last agenda number given in each year.
+    agenda: HashMap<i32, i64>,
+}
+
+impl LetterWriter<'_> {
+    /// Generates letter `i` of `total`.
+    fn letter(&mut self, i: usize) -> SeedLetter {
+        let rng = &mut self.rng;
+        let staff = self.staff;
+        let offset = self.span_days * i as i64 / self.total as i64;
+        let received_on = self.first_day + Days::days(offset);
+        let year = received_on.year();
+        let (classification, sender, sender_number, subject) = write_letter(rng, self.words, year);
+        let agenda_no = {
+            let last = self.agenda.entry(year).or_insert(0);
+            *last += 1;
+            *last
+        };
+
+        // The head receives most letters, and the heads of fields the rest.
+        let addressee = if rng.chance(0.6) {
+            staff.addressees[0]
+        } else {
+            staff.addressees[1 + rng.below(staff.addressees.len() - 1)]
+        };
+        let urgency = match rng.below(10) {
+            0 => Urgency::VeryUrgent,
+            1..=2 => Urgency::Urgent,
+            _ => Urgency::Ordinary,
+        };
+        let fields = IncomingFields {
+            sender,
+            sender_number,
+            sender_date: received_on - Days::days(rng.below(15) as i64),
+            received_on,
+            subject,
+            classification,
+            security: security(rng),
+            urgency,
+            addressee_position_id: addressee,
+        };
+
+        let midnight = received_on.midnight().assume_offset(wib::WIB);
+        let registered_at = (midnight.unix_timestamp() + 8 * 3600 + (i % 28_800) as i64) * 1000;
+        SeedLetter {
+            id: IncomingId::new(),
+            organization_id: staff.agency,
+            agenda_no,
+            fields,
+            registered_by: staff.clerks[rng.below(staff.clerks.len())],
+            registered_at,
+        }
     }
 }
 
@@ -616,37 +628,28 @@ async fn load_letters(
     staff: &Staff,
     total: usize,
 ) -> (Duration, Vec<SeedLetter>) {
-    let mut rng = Rng(0x5E7A_5115_EA7C_0001);
-    let today = wib::today();
-    let first_day = today - Days::days(365 * YEARS);
-    let span_days = 365 * YEARS;
-    let mut agenda: HashMap<i32, i64> = HashMap::new();
+    let mut writer = LetterWriter {
+        rng: Rng(0x5E7A_5115_EA7C_0001),
+        words,
+        staff,
+        first_day: wib::today() - Days::days(365 * YEARS),
+        span_days: 365 * YEARS,
+        total,
+        agenda: HashMap::new(),
+    };
     let mut sample = Vec::new();
     let started = Instant::now();
     let mut done = 0;
     while done < total {
         let end = (done + LOAD_CHUNK).min(total);
-        let letters: Vec<SeedLetter> = (done..end)
-            .map(|i| {
-                seed_letter(
-                    &mut rng,
-                    words,
-                    staff,
-                    first_day,
-                    span_days,
-                    i,
-                    total,
-                    &mut agenda,
-                )
-            })
-            .collect();
+        let letters: Vec<SeedLetter> = (done..end).map(|i| writer.letter(i)).collect();
         sample.extend(letters.iter().step_by(5_000).cloned());
         store
             .bulk_insert_incoming(&letters)
             .await
             .expect("bulk insert");
         done = end;
-        if done % 200_000 == 0 || done == total {
+        if done.is_multiple_of(200_000) || done == total {
             eprintln!(
                 "  loaded {done} letters in {:.0} s",
                 started.elapsed().as_secs_f64()
@@ -753,7 +756,7 @@ fn with_separators(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -847,7 +850,7 @@ async fn measure_search(store: &Store, staff: &Staff, queries: &[BenchQuery]) ->
             timings.latencies.push(elapsed);
             timings.totals.push(total);
         }
-        if (n + 1) % 50 == 0 {
+        if (n + 1).is_multiple_of(50) {
             eprintln!(
                 "  {} queries in {:.0} s",
                 n + 1,
@@ -898,6 +901,7 @@ async fn export_register(store: &Store, agency: OrganizationId) -> ExportRun {
             .map(|c| c.to_string()),
     );
     writer.write_record(&heading).expect("CSV heading");
+
     let mut cursor: Option<Cursor> = None;
     let mut rows = 0_u64;
     let mut batches = Vec::new();
@@ -916,6 +920,7 @@ async fn export_register(store: &Store, agency: OrganizationId) -> ExportRun {
             .await
             .expect("register batch");
         batches.push(batch_started.elapsed());
+
         let Some(last) = lines.last() else {
             break;
         };
@@ -930,7 +935,7 @@ async fn export_register(store: &Store, agency: OrganizationId) -> ExportRun {
                 )
                 .expect("CSV row");
         }
-        if batches.len() % 100 == 0 {
+        if batches.len().is_multiple_of(100) {
             eprintln!(
                 "  exported {rows} rows in {:.0} s",
                 started.elapsed().as_secs_f64()
@@ -941,6 +946,7 @@ async fn export_register(store: &Store, agency: OrganizationId) -> ExportRun {
         }
     }
     writer.flush().expect("CSV flush");
+
     let elapsed = started.elapsed();
     let bytes = writer.get_ref().bytes;
     ExportRun {
@@ -978,6 +984,7 @@ fn print_search(run: &SearchRun, queries: &[BenchQuery]) {
             ms(sorted[sorted.len() - 1]),
         );
     }
+
     println!();
     println!("By query class (p50 / p95):");
     println!(
@@ -1010,6 +1017,7 @@ fn print_search(run: &SearchRun, queries: &[BenchQuery]) {
             with_separators(median(&mut of_class(&run.clerk.totals)) as u64),
         );
     }
+
     let slowest = run
         .admin
         .latencies
@@ -1030,8 +1038,9 @@ fn print_search(run: &SearchRun, queries: &[BenchQuery]) {
 fn print_export(export: &ExportRun, letters: usize) {
     let mut sorted = export.batches.clone();
     sorted.sort();
-    let first: Duration = export.batches.iter().take(10).sum::<Duration>() / 10;
-    let last: Duration = export.batches.iter().rev().take(10).sum::<Duration>() / 10;
+    let ends = export.batches.len().min(10);
+    let first = export.batches.iter().take(ends).sum::<Duration>() / ends as u32;
+    let last = export.batches.iter().rev().take(ends).sum::<Duration>() / ends as u32;
     println!();
     println!(
         "Register export: {} rows of {} letters, {:.1} MB of CSV in {:.1} s = {} rows/s",
@@ -1047,6 +1056,15 @@ fn print_export(export: &ExportRun, letters: usize) {
         ms(first),
         ms(last),
     );
+}
+
+/// Prints the system's load averages (Linux), so a reader can tell whether
+/// other work competed with the measured phases.
+fn print_load(when: &str) {
+    if let Ok(text) = std::fs::read_to_string("/proc/loadavg") {
+        let averages: Vec<&str> = text.split_whitespace().take(3).collect();
+        println!("  load average {when}: {}", averages.join(" "));
+    }
 }
 
 async fn run(backend: Backend, label: &str, letters: usize) {
@@ -1069,12 +1087,14 @@ async fn run(backend: Backend, label: &str, letters: usize) {
         settle_started.elapsed().as_secs_f64()
     );
 
+    print_load("before searching");
     let queries = make_queries(&words, &sample);
     let search = measure_search(store, &staff, &queries).await;
     print_search(&search, &queries);
 
     let export = export_register(store, staff.agency).await;
     print_export(&export, letters);
+    print_load("after exporting");
     assert_eq!(export.rows, letters as u64, "the export missed letters");
     if std::env::var_os("SERASI_BENCH_KEEP_DB").is_some() {
         println!("  kept the database at {}", db.url);

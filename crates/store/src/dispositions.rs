@@ -449,7 +449,7 @@ both_backends! {
         id: DispositionId,
         actor: Actor,
         day: Date,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         let to: Option<(Uuid, String, i64)> = sqlx::query_as(
             "SELECT to_position_id, status, (SELECT COUNT(*) FROM disposition_files f \
              WHERE f.disposition_id = d.id) FROM dispositions d WHERE id = $1",
@@ -458,13 +458,21 @@ both_backends! {
         .fetch_optional(&mut *conn)
         .await?;
         let Some((to, status, files)) = to else {
-            return Ok(false);
+            return Err(StoreError::not_found("disposition", id));
         };
         // Checked before an upload is stored, so a refused file leaves
         // nothing behind.
-        Ok(matches!(status.as_str(), "unread" | "read" | "in_progress")
-            && files < crate::incoming::MAX_SCANS
-            && my_positions(conn, actor.employee_id, day).await?.contains(&to))
+        if !my_positions(conn, actor.employee_id, day).await?.contains(&to) {
+            return Err(StoreError::not_found("disposition", id));
+        }
+        match status.as_str() {
+            "done" => Err(DispositionError::AlreadyDone.into()),
+            "cancelled" => Err(DispositionError::Cancelled.into()),
+            _ if files >= crate::incoming::MAX_SCANS => {
+                Err(serasi_domain::incoming::IncomingError::TooManyScans.into())
+            }
+            _ => Ok(()),
+        }
     }
 
     pub(crate) async fn file(
@@ -786,13 +794,15 @@ impl Store {
             .collect())
     }
 
-    /// Whether `actor` receives the disposition and may add report files.
+    /// Checks that `actor` receives the disposition and may add a report
+    /// file: not found for others, a conflict when it is done or
+    /// cancelled, or when it already holds the most files.
     pub async fn may_report(
         &self,
         id: DispositionId,
         actor: Actor,
         day: Date,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<(), StoreError> {
         rd!(self, |conn, q| q::may_report(conn, id, actor, day).await)
     }
 

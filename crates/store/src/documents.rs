@@ -1895,7 +1895,7 @@ both_backends! {
         // Clerks see the ordinary letters of the organisations whose
         // registers they keep: the sender's and the recipients'.
         if viewer.is_clerk
-            && doc.state != DocumentState::Draft
+            && matches!(doc.state, DocumentState::Signed | DocumentState::Cancelled)
             && !doc.fields.security.is_confidential()
         {
             let orgs = search_db::clerk_orgs(conn, viewer).await?;

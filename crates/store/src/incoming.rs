@@ -289,11 +289,7 @@ both_backends! {
         // A letter delivered inside the system records its signer as the
         // one who registered it; the signer is not named in the
         // recipient's register and sees the letter only as its sender.
-        let registered_by = if source.is_some() {
-            Uuid::nil()
-        } else {
-            registered_by
-        };
+        let registered_here = source.is_none() && registered_by == actor.employee_id.as_uuid();
         let me = actor.employee_id.as_uuid();
         let sql = format!(
             "SELECT COUNT(*) FROM ({}) mine WHERE id = $3 \
@@ -315,7 +311,7 @@ both_backends! {
         .bind(me)
         .fetch_one(&mut *conn)
         .await?;
-        if registered_by == me || held > 0 || sent > 0 {
+        if registered_here || held > 0 || sent > 0 {
             return Ok(LetterAccess::Named);
         }
         if matches!(security.as_str(), "rahasia" | "sangat_rahasia") {

@@ -142,8 +142,9 @@ pub(crate) fn visible_sql(actor: Actor, clerk_orgs: usize, first: usize) -> Stri
             OR EXISTS (SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.employee_id = $1) \
             OR (d.state <> 'draft' AND (d.signer_position_id IN ({mine}) \
                 OR EXISTS (SELECT 1 FROM document_reviews r WHERE r.document_id = d.id AND r.position_id IN ({mine})))) \
-            OR (d.state <> 'draft' AND d.security NOT IN ('rahasia', 'sangat_rahasia') AND ({admin} \
-                OR d.organization_id IN ({orgs}) \
+            OR (d.state <> 'draft' AND d.security NOT IN ('rahasia', 'sangat_rahasia') AND {admin}) \
+            OR (d.state IN ('signed', 'cancelled') AND d.security NOT IN ('rahasia', 'sangat_rahasia') AND ( \
+                d.organization_id IN ({orgs}) \
                 OR EXISTS (SELECT 1 FROM deliveries dl LEFT JOIN positions p ON p.id = dl.position_id \
                    WHERE dl.document_id = d.id AND (dl.organization_id IN ({orgs}) OR p.organization_id IN ({orgs})))))))) \
          OR (e.source = 'incoming' AND EXISTS (SELECT 1 FROM incoming_letters i WHERE i.id = e.entry_id AND ( \

@@ -143,10 +143,10 @@ pub struct SeedLetter {
     pub registered_at: i64,
 }
 
-/// Rows per multi-row INSERT in [`Store::bulk_insert_incoming`]. Binding
-/// on SQLite costs time in proportion to a statement's parameter count
-/// (sqlx looks each `$n` up by name), so statements stay small: 100 rows of
-/// at most 15 values.
+/// Rows per multi-row INSERT in [`Store::bulk_insert_incoming`]. On SQLite,
+/// sqlx looks up every parameter's name when it binds, at a cost that grows
+/// with the statement's parameter count, so statements stay small: 100 rows
+/// of at most 15 values.
 const SEED_ROWS_PER_INSERT: usize = 100;
 
 /// Returns `rows` parenthesised tuples of `$n` placeholders, numbered

@@ -366,6 +366,22 @@ async fn delivered_letters_enter_recipient_registers(store: Store) {
         .await
         .expect("access");
     assert_eq!(signer_view, serasi_store::incoming::LetterAccess::None);
+    // An administrator without an employee record reads it by role only,
+    // never as someone named on it (so not at all were it Rahasia).
+    let admin_view = o
+        .store
+        .incoming_access(
+            rows[0].id.0,
+            Actor {
+                employee_id: serasi_domain::EmployeeId::from_uuid(uuid::Uuid::nil()),
+                is_admin: true,
+                is_clerk: false,
+            },
+            DAY,
+        )
+        .await
+        .expect("access");
+    assert_eq!(admin_view, serasi_store::incoming::LetterAccess::Register);
     // One entry per office even when two of its posts receive the letter.
     let (own_rows, _) = o
         .store

@@ -355,7 +355,7 @@ async fn refer_report_and_search(store: Store) {
         ),
     )
     .await;
-    assert_eq!(late_file.status, StatusCode::NOT_FOUND);
+    assert_eq!(late_file.status, StatusCode::CONFLICT, "{}", late_file.body);
     let unknown = send(&app, with_token(act(&to_staff, "teleport", None), &staff)).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
 

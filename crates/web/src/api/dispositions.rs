@@ -310,14 +310,11 @@ pub async fn add_file(
     let id = DispositionId::from_uuid(id);
     // Refuse before reading the upload when the referral is not the
     // caller's, so a refused upload stores nothing.
-    let mine = state
+    state
         .store()
         .may_report(id, actor, wib::today())
         .await
         .map_err(|e| ApiError::from_store(t, e))?;
-    if !mine {
-        return Err(ApiError::not_found(t));
-    }
     let mut file = store_scan(&state, t, multipart).await?;
     let seq = state
         .store()

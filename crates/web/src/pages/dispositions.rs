@@ -346,10 +346,12 @@ async fn report_file(
     let actor = actor_of_user(&me.user).ok_or(PageError::Forbidden)?;
     let id = DispositionId::from_uuid(disposition);
     let today = wib::today();
-    if !state.store().may_report(id, actor, today).await? {
-        return Err(PageError::NotFound);
-    }
     let result = async {
+        state
+            .store()
+            .may_report(id, actor, today)
+            .await
+            .map_err(|e| ApiError::from_store(t, e))?;
         let file = crate::api::incoming::store_scan(&state, t, multipart).await?;
         state
             .store()
