@@ -234,7 +234,9 @@ impl Store {
     }
 
     async fn open_postgres(url: &str) -> Result<Store, StoreError> {
-        let options = PgConnectOptions::from_str(url)?;
+        // JIT compilation costs seconds on the search query's large
+        // expression and never pays back on queries of this size.
+        let options = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
         // One direct connection first, so a refused connection or a wrong
         // password is reported as such rather than as a pool timeout.
         let probe = <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await?;

@@ -216,15 +216,21 @@ both_backends! {
                      (SELECT COUNT(*) FROM dispositions x WHERE x.incoming_id = i.id \
                         AND x.status <> 'cancelled') AS total \
                      FROM incoming_letters i JOIN positions p ON p.id = i.addressee_position_id \
-                     WHERE i.organization_id = $1 \
-                     AND (NOT ({start}) OR (CAST(i.year AS TEXT) > $2 OR (CAST(i.year AS TEXT) = $2 AND i.agenda_no > $3))) \
+                     WHERE i.organization_id = $1 AND (i.year, i.agenda_no) > ($2, $3) \
 {extra} \
                      ORDER BY i.year, i.agenda_no LIMIT {limit} OFFSET {offset}"
                 );
+                // A row-value comparison lets both databases seek the
+                // (organization_id, year, agenda_no) index to the cursor;
+                // the first batch starts before every line.
+                let (after_year, after_agenda) = match after {
+                    Some(c) => (c.key.parse::<i64>().unwrap_or(i64::MIN), c.tie),
+                    None => (i64::MIN, i64::MIN),
+                };
                 let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
                     .bind(org.as_uuid())
-                    .bind(&cursor.key)
-                    .bind(cursor.tie);
+                    .bind(after_year)
+                    .bind(after_agenda);
                 for value in &binds {
                     query = query.bind(value);
                 }

@@ -135,8 +135,17 @@ pub(crate) fn visible_sql(actor: Actor, clerk_orgs: usize, first: usize) -> Stri
     };
     let admin = if actor.is_admin { "1 = 1" } else { "1 = 0" };
     let mine = MY_POSITIONS_SQL;
+    // The first test reads only the entry's own columns, which mirror the
+    // letter's state, security class and organisation because every change
+    // rewrites the entry in the same transaction. It settles most matches
+    // without the per-letter lookups below and grants nothing the full
+    // rule would not: administrators see ordinary letters that are not
+    // drafts, clerks the ordinary incoming letters of their registers and
+    // the signed or cancelled documents of their organisations.
     format!(
-        "((e.source = 'document' AND EXISTS (SELECT 1 FROM documents d WHERE d.id = e.entry_id AND ( \
+        "((e.security NOT IN ('rahasia', 'sangat_rahasia') AND e.status <> 'draft' AND ({admin} \
+           OR (e.organization_id IN ({orgs}) AND (e.source = 'incoming' OR e.status IN ('signed', 'cancelled'))))) \
+         OR (e.source = 'document' AND EXISTS (SELECT 1 FROM documents d WHERE d.id = e.entry_id AND ( \
             d.author_id = $1 OR d.signed_by = $1 \
             OR EXISTS (SELECT 1 FROM document_reviews r WHERE r.document_id = d.id AND r.actor_id = $1) \
             OR EXISTS (SELECT 1 FROM deliveries dl WHERE dl.document_id = d.id AND dl.employee_id = $1) \
