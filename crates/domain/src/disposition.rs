@@ -15,7 +15,7 @@ use crate::document::{Urgency, labels};
 use crate::wib::WIB;
 
 labels!(
-    /// Where a disposition stands.
+    /// The status of a disposition.
     DispositionStatus {
         /// Sent, not yet opened by its recipient.
         Unread = "unread",
@@ -51,11 +51,11 @@ pub const DEFAULT_INSTRUCTIONS: [&str; 6] = [
 
 /// Most recipients of one disposition.
 pub const MAX_RECIPIENTS: usize = 30;
-/// Longest free-text instruction, in characters.
+/// Maximum length of the free-text note, in characters.
 pub const MAX_NOTE: usize = 2000;
-/// Longest report, in characters.
+/// Maximum length of a report, in characters.
 pub const MAX_REPORT: usize = 2000;
-/// Longest instruction label, in characters.
+/// Maximum length of an instruction label, in characters.
 pub const MAX_INSTRUCTION: usize = 80;
 /// Most instruction labels an administrator may configure.
 pub const MAX_INSTRUCTIONS: usize = 40;
@@ -324,9 +324,9 @@ pub fn next_status(
     }
 }
 
-/// Whether a disposition with `deadline` and `status` is overdue at `now`:
-/// from 00:00 WIB of the day after the deadline until it is done or
-/// cancelled.
+/// Returns whether a disposition with `deadline` and `status` is overdue
+/// at `now`: from 00:00 WIB of the day after the deadline until it is
+/// done or cancelled.
 pub fn is_overdue(deadline: Option<Date>, status: DispositionStatus, now: OffsetDateTime) -> bool {
     let open = !matches!(
         status,
@@ -371,7 +371,7 @@ mod tests {
     }
 
     #[test]
-    fn deadline_at_half_past_five_wib_is_that_wib_date() {
+    fn deadline_datetime_becomes_wib_date() {
         // 05:30 WIB on 10 December is 22:30 UTC on 9 December.
         assert_eq!(
             parse_deadline("2026-12-09T22:30:00Z"),

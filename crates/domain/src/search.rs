@@ -9,14 +9,14 @@
 
 use crate::text::fold;
 
-/// Longest query accepted, in characters.
+/// Maximum query length, in characters.
 pub const MAX_QUERY_CHARS: usize = 200;
 /// Most terms a query keeps; later ones are ignored.
 pub const MAX_TERMS: usize = 12;
-/// Longest term kept, in characters; longer words are cut.
+/// Maximum term length, in characters. Longer words are cut.
 pub const MAX_TERM_CHARS: usize = 40;
 
-/// Why a query cannot run.
+/// The reason a query cannot run.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum QueryError {
     #[error("the search text is longer than {MAX_QUERY_CHARS} characters")]
@@ -81,7 +81,7 @@ impl Query {
         &self.terms
     }
 
-    /// The FTS5 `MATCH` expression: every term as a quoted prefix.
+    /// Returns the FTS5 `MATCH` expression: every term as a quoted prefix.
     pub fn fts5(&self) -> String {
         self.terms
             .iter()
@@ -90,8 +90,8 @@ impl Query {
             .join(" ")
     }
 
-    /// The PostgreSQL `to_tsquery('simple', …)` expression: every term as
-    /// a prefix, all required.
+    /// Returns the PostgreSQL `to_tsquery('simple', …)` expression: every
+    /// term as a prefix, all required.
     pub fn tsquery(&self) -> String {
         self.terms
             .iter()
@@ -100,7 +100,7 @@ impl Query {
             .join(" & ")
     }
 
-    /// Whether a folded word matches one of the terms.
+    /// Returns whether a folded word matches one of the terms.
     fn matches(&self, folded_word: &str) -> bool {
         self.terms
             .iter()

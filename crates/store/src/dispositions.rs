@@ -46,7 +46,7 @@ pub struct DispositionNode {
     pub files: Vec<IncomingFile>,
     /// The viewer sent it and it is still unread.
     pub can_cancel: bool,
-    /// The viewer holds or acts in the recipient's post.
+    /// Whether the viewer holds the recipient's post or acts in it.
     pub is_mine: bool,
 }
 
@@ -90,7 +90,7 @@ pub struct DispositionCounts {
     pub pending: i64,
 }
 
-/// Which list of dispositions to read.
+/// A list of dispositions to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DispositionBox {
     Received,
@@ -144,8 +144,8 @@ both_backends! {
             .await?)
     }
 
-    /// Whether `position` lies strictly below `top` in the chain of
-    /// superiors.
+    /// Returns whether `position` lies strictly below `top` in the chain
+    /// of superiors.
     async fn is_below(conn: &mut Conn, position: PositionId, top: Uuid) -> Result<bool, StoreError> {
         let found: i64 = sqlx::query_scalar(
             "WITH RECURSIVE up(id, parent_id, depth) AS ( \
@@ -504,8 +504,8 @@ both_backends! {
         }))
     }
 
-    /// The whole tree of a letter, parents before children, in the order
-    /// they were sent.
+    /// Returns the whole tree of a letter, parents before children, in
+    /// the order they were sent.
     pub(crate) async fn tree(
         conn: &mut Conn,
         letter: IncomingId,
@@ -731,7 +731,7 @@ both_backends! {
 }
 
 impl Store {
-    /// The instruction labels offered on the disposition form.
+    /// Returns the instruction labels offered on the disposition form.
     pub async fn disposition_instructions(&self) -> Result<Vec<String>, StoreError> {
         rd!(self, |conn, q| q::instructions(conn).await)
     }
@@ -795,8 +795,8 @@ impl Store {
     }
 
     /// Checks that `actor` receives the disposition and may add a report
-    /// file: not found for others, a conflict when it is done or
-    /// cancelled, or when it already holds the most files.
+    /// file. Others get not found. A done or cancelled disposition, or one
+    /// that already has the maximum number of files, gets a conflict.
     pub async fn may_report(
         &self,
         id: DispositionId,
@@ -815,7 +815,7 @@ impl Store {
         rd!(self, |conn, q| q::file(conn, id, seq).await)
     }
 
-    /// The disposition tree of a letter as `actor` sees it at `now`.
+    /// Returns the disposition tree of a letter for `actor` at `now`.
     pub async fn disposition_tree(
         &self,
         letter: IncomingId,
@@ -826,7 +826,7 @@ impl Store {
         rd!(self, |conn, q| q::tree(conn, letter, actor, day, now).await)
     }
 
-    /// One page of the actor's received or sent dispositions.
+    /// Returns one page of the actor's received, sent or addressed list.
     pub async fn dispositions(
         &self,
         actor: Actor,
@@ -844,7 +844,7 @@ impl Store {
         .await)
     }
 
-    /// The dashboard's disposition counts for the actor.
+    /// Returns the dashboard's disposition counts for the actor.
     pub async fn disposition_counts(
         &self,
         actor: Actor,

@@ -269,7 +269,7 @@ both_backends! {
         .await?)
     }
 
-    /// Decides how far `actor` sees the letter on `day`.
+    /// Decides how far `actor` may read the letter on `day`.
     pub(crate) async fn access(
         conn: &mut Conn,
         id: IncomingId,
@@ -287,8 +287,8 @@ both_backends! {
             return Ok(LetterAccess::None);
         };
         // A letter delivered inside the system records its signer as the
-        // one who registered it; the signer is not named in the
-        // recipient's register and sees the letter only as its sender.
+        // one who registered it. The signer is not named on the recipient's
+        // copy, so only a manual registration counts here.
         let registered_here = source.is_none() && registered_by == actor.employee_id.as_uuid();
         let me = actor.employee_id.as_uuid();
         let sql = format!(
@@ -464,8 +464,8 @@ both_backends! {
     }
 
     /// Registers a document signed inside the system in the incoming
-    /// register of every recipient post's office (its agency, kecamatan or
-    /// village), once per post, so nobody types it again.
+    /// register of each recipient office (agency, kecamatan or village),
+    /// once per office, so the letter is never typed again.
     pub(crate) async fn register_delivered(
         conn: &mut Conn,
         document: serasi_domain::DocumentId,
@@ -656,12 +656,12 @@ pub struct IncomingDetail {
     pub source_document_id: Option<serasi_domain::DocumentId>,
     pub registered_by: String,
     pub files: Vec<IncomingFile>,
-    /// The viewer holds or acts in the addressee's post.
+    /// Whether the viewer holds the addressee's post or acts in it.
     pub is_addressee: bool,
 }
 
 impl Store {
-    /// How far `actor` may see an incoming letter on `day`.
+    /// Returns how far `actor` may read an incoming letter on `day`.
     pub async fn incoming_access(
         &self,
         id: IncomingId,
@@ -671,7 +671,8 @@ impl Store {
         rd!(self, |conn, q| q::access(conn, id, actor, day).await)
     }
 
-    /// The letter's page data, or `None` when `actor` may not see it.
+    /// Returns the letter's page data, or `None` when `actor` may not
+    /// read it.
     pub async fn incoming_detail(
         &self,
         id: IncomingId,

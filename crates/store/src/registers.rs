@@ -30,7 +30,8 @@ impl RegisterKind {
         }
     }
 
-    /// The message ids of the column headings, after the running number.
+    /// Returns the message ids of the column headings, after the running
+    /// number.
     pub fn columns(&self) -> &'static [&'static str] {
         match self {
             RegisterKind::Incoming => &[
@@ -91,7 +92,8 @@ pub struct RegisterFilter {
     pub classification: Option<String>,
 }
 
-/// Where the next batch starts: the sort key of the last line read.
+/// The position after which the next batch starts: the sort key of the
+/// last line read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cursor {
     pub key: String,
@@ -111,7 +113,7 @@ pub struct RegisterLine {
     pub cursor: Cursor,
 }
 
-/// The subject shown for a letter of `security`.
+/// Returns the subject shown for a letter of `security`.
 fn shown_subject(security: &str, subject: String) -> String {
     if matches!(security, "rahasia" | "sangat_rahasia") {
         String::new()
@@ -120,7 +122,8 @@ fn shown_subject(security: &str, subject: String) -> String {
     }
 }
 
-/// Whether `text` can start a classification code: digits and dots.
+/// Returns whether `text` can start a classification code: digits and
+/// dots only.
 pub fn is_code_prefix(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
@@ -160,8 +163,8 @@ fn filter_sql(
         .as_deref()
         .filter(|c| !c.trim().is_empty())
     {
-        // A code holds digits and dots only; anything else (such as the
-        // LIKE wildcards % and _) matches no letter.
+        // A code contains digits and dots only, so anything else (such as
+        // the LIKE wildcards % and _) matches no letter.
         let code = if is_code_prefix(code.trim()) {
             code
         } else {
@@ -187,8 +190,15 @@ both_backends! {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<RegisterLine>, StoreError> {
-        let cursor = after.cloned().unwrap_or_default();
-        let start = if after.is_some() { "1 = 1" } else { "1 = 0" };
+        // Each register compares its sort key with the cursor as one row
+        // value, so both databases seek the index. Without a cursor the
+        // comparison starts before every line: an empty date, the smallest
+        // number and the nil id sort first.
+        let cursor = after.cloned().unwrap_or(Cursor {
+            key: String::new(),
+            tie: i64::MIN,
+            id: Uuid::nil(),
+        });
         match kind {
             RegisterKind::Incoming => {
                 #[derive(sqlx::FromRow)]
@@ -281,8 +291,7 @@ both_backends! {
                      (SELECT COUNT(*) FROM deliveries dl WHERE dl.document_id = d.id) AS dispatched \
                      FROM documents d JOIN document_kinds k ON k.code = d.kind \
                      JOIN document_numbers n ON n.document_id = d.id WHERE n.organization_id = $1 AND d.state = 'signed' \
-                     AND (NOT ({start}) OR d.letter_date > $2 OR (d.letter_date = $2 AND d.signed_at > $3) \
-                          OR (d.letter_date = $2 AND d.signed_at = $3 AND d.id > $4)) \
+                     AND (d.letter_date, d.signed_at, d.id) > ($2, $3, $4) \
 {extra} \
                      ORDER BY d.letter_date, d.signed_at, d.id LIMIT {limit} OFFSET {offset}"
                 );
@@ -346,15 +355,14 @@ both_backends! {
                      LEFT JOIN organizations o ON o.id = dl.organization_id \
                      LEFT JOIN employees e ON e.id = dl.employee_id \
                      JOIN document_numbers n ON n.document_id = d.id WHERE n.organization_id = $1 AND d.state = 'signed' \
-                     AND (NOT ({start}) OR dl.delivered_at > $2 OR (dl.delivered_at = $2 AND d.id > $3) \
-                          OR (dl.delivered_at = $2 AND d.id = $3 AND dl.seq > $4)){extra} \
+                     AND (dl.delivered_at, d.id, dl.seq) > ($2, $3, $4){extra} \
                      ORDER BY dl.delivered_at, d.id, dl.seq LIMIT {limit} OFFSET {offset}"
                 );
                 let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
                     .bind(org.as_uuid())
                     .bind(cursor.tie)
                     .bind(cursor.id)
-                    .bind(cursor.key.parse::<i64>().unwrap_or(0));
+                    .bind(cursor.key.parse::<i64>().unwrap_or(i64::MIN));
                 for value in &binds {
                     query = query.bind(value);
                 }
@@ -527,7 +535,7 @@ impl Store {
         .await)
     }
 
-    /// The number of lines a register holds under `filter`.
+    /// Counts the lines of a register under `filter`.
     pub async fn register_count(
         &self,
         kind: RegisterKind,
@@ -581,7 +589,7 @@ impl Store {
         .await)
     }
 
-    /// The number of the user's exports still running.
+    /// Counts the user's exports that are still running.
     pub async fn running_export_jobs(&self, user: Uuid) -> Result<i64, StoreError> {
         rd!(self, |conn, q| q::running_jobs(conn, user).await)
     }

@@ -114,7 +114,7 @@ struct HitRow {
     extra: String,
 }
 
-/// The positions an employee holds or acts in on a day; binds `$1`
+/// Selects the posts an employee holds or acts in on a day. It binds `$1`
 /// (employee) and `$2` (WIB date).
 pub(crate) const MY_POSITIONS_SQL: &str = "SELECT id FROM positions WHERE holder_id = $1 \
     UNION SELECT d.principal_id FROM delegations d JOIN positions p ON p.id = d.principal_id \

@@ -99,7 +99,7 @@ async fn three_level_tree_with_cancel_and_overdue(store: Store) {
         .await
         .expect("dispose");
     assert_eq!(first.len(), 2);
-    // Nobody else may refer from the head's post.
+    // Only the head may refer from the head's post.
     let stranger = s
         .dispose(
             letter,
@@ -138,7 +138,8 @@ async fn three_level_tree_with_cancel_and_overdue(store: Store) {
         )
         .await
         .expect("second level");
-    // Level 3: staff has nobody below; a post under staff is created.
+    // Level 3: staff has no subordinate yet, so a post under staff is
+    // created.
     let (intern, intern_employee) = person(
         s,
         "DISKOMINFO.APTIKA",
@@ -520,8 +521,8 @@ async fn search_folds_case_and_diacritics(store: Store) {
     assert_eq!(none.total, 0);
 }
 
-/// Every role against every security class in two organisations: a
-/// letter shows up in results and counts exactly when the rules allow.
+/// Checks every role against every security class in two organisations:
+/// a letter is in results and counts exactly when the rules allow it.
 async fn visibility_matrix_has_no_leak(store: Store) {
     let o = office(store).await;
     let s = &o.store;
@@ -729,8 +730,8 @@ async fn same_results_on_both_databases() {
     postgres.finish().await;
 }
 
-/// A kecamatan clerk works for the kecamatan and its units, not for the
-/// villages below it, which keep their own registers.
+/// Checks that a kecamatan clerk works for the kecamatan and its units,
+/// not for the villages below it, which keep their own registers.
 async fn kecamatan_clerk_keeps_only_its_own_register(store: Store) {
     store.load_reference_data().await.expect("reference data");
     let (_, clerk) = person(

@@ -1,6 +1,6 @@
 //! Register exports as CSV, XLSX and PDF. Lines are read from the store
-//! a batch at a time after a cursor: a CSV download streams while it is
-//! read, and a background job writes XLSX or PDF while recording its
+//! a batch at a time after a cursor, so a CSV download streams while it
+//! is read. A background job writes XLSX, CSV or PDF and records its
 //! progress in the database, so any server can report it.
 
 use axum::body::Body;
@@ -50,20 +50,22 @@ impl Format {
     }
 }
 
-/// The translated title of a register.
+/// Returns the translated title of a register.
 pub fn title(t: Tr, kind: RegisterKind) -> String {
     t.get(&format!("register-title-{}", kind.as_str()))
         .to_owned()
 }
 
-/// The heading row: the running number, then the register's columns.
+/// Returns the heading row: the running number, then the register's
+/// columns.
 pub fn headings(t: Tr, kind: RegisterKind) -> Vec<String> {
     std::iter::once(t.get("register-col-no").to_owned())
         .chain(kind.columns().iter().map(|c| t.get(c).to_owned()))
         .collect()
 }
 
-/// The file name of an export, such as `agenda-masuk-2026-12-04.csv`.
+/// Returns the file name of an export, such as
+/// `agenda-surat-masuk-2026-12-04.csv`.
 pub fn file_name(kind: RegisterKind, format: Format) -> String {
     let stem = match kind {
         RegisterKind::Incoming => "agenda-surat-masuk",
@@ -77,7 +79,7 @@ fn csv_line(cells: &[String]) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    // Writing to memory cannot fail.
+    // Writing to a Vec cannot fail, so the result carries no error.
     let _ = writer.write_record(cells.iter().map(|c| neutralise(c)));
     writer.into_inner().unwrap_or_default()
 }
@@ -145,13 +147,13 @@ pub fn csv_stream(
     Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
-/// The export slots of this server.
+/// Returns the export slots of this server.
 fn slots() -> &'static tokio::sync::Semaphore {
     static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| tokio::sync::Semaphore::new(2))
 }
 
-/// Why a background export failed.
+/// The reason a background export failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("store: {0}")]
@@ -168,7 +170,7 @@ pub enum ExportError {
     TooManyForXlsx(i64),
 }
 
-/// What a background export is asked to build.
+/// A request for a background export.
 pub struct ExportRequest {
     /// The account that may read the job and its file.
     pub user: Uuid,

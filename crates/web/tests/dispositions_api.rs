@@ -15,7 +15,7 @@ use common::{account, get, json_request, org_id, send, setup, upload_file};
 
 test_both_backends!(refer_report_and_search, registers_export_alike);
 
-/// A one-page PDF with a text layer, made by the product's own renderer.
+/// Builds a one-page PDF with a text layer with the product's renderer.
 fn scan_pdf(text: &str) -> Vec<u8> {
     serasi_pdf::table::render_table(
         &serasi_pdf::table::TableDoc {
@@ -359,7 +359,7 @@ async fn refer_report_and_search(store: Store) {
     let unknown = send(&app, with_token(act(&to_staff, "teleport", None), &staff)).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    // The head sees the completed three-node tree.
+    // The head reads the completed three-node tree.
     let detail = send(&app, get(&format!("/api/v1/incoming/{letter}"), &head)).await;
     assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
     let tree = detail.json()["dispositions"]
@@ -625,7 +625,7 @@ async fn registers_export_alike(store: Store) {
 }
 
 /// Opens the XLSX with Python's openpyxl, an independent reader, and
-/// checks it holds the same rows as the CSV.
+/// checks that it contains the same rows as the CSV.
 fn compare_with_openpyxl(xlsx: &[u8], csv_rows: &[Vec<String>]) {
     let Ok(python) = std::env::var("SERASI_TEST_PYTHON") else {
         assert!(

@@ -58,7 +58,7 @@ pub struct DispositionDto {
     pub files: Vec<IncomingFileDto>,
     /// The caller sent it and it is unread.
     pub can_cancel: bool,
-    /// The caller holds or acts in the recipient's post.
+    /// Whether the caller holds the recipient's post or acts in it.
     pub is_mine: bool,
 }
 
@@ -107,7 +107,8 @@ pub struct IncomingDetailDto {
     pub files: Vec<IncomingFileDto>,
     /// Parents before children, in the order they were sent.
     pub dispositions: Vec<DispositionDto>,
-    /// The caller holds the addressee's post and may refer the letter.
+    /// Whether the caller holds the addressee's post and may refer the
+    /// letter.
     pub is_addressee: bool,
 }
 
@@ -345,7 +346,7 @@ pub async fn get_file(
     file_response(&state, file).await
 }
 
-/// Which referrals to list.
+/// The referrals to list.
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
     /// `received` (default), `sent`, or `addressed`: incoming letters

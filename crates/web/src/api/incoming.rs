@@ -81,9 +81,9 @@ pub struct IncomingDto {
 }
 
 impl IncomingDto {
-    /// Converts a stored row; with `mask`, the subject of a Rahasia or
-    /// Sangat Rahasia letter is replaced by it, for register views read by
-    /// every clerk.
+    /// Converts a stored row. With `mask`, the subject of a Rahasia or
+    /// Sangat Rahasia letter is replaced by it, because every clerk reads
+    /// register views.
     pub fn from_row(r: serasi_store::incoming::IncomingRow, mask: Option<&str>) -> IncomingDto {
         let secret = matches!(r.security.as_str(), "rahasia" | "sangat_rahasia");
         let subject = match mask {

@@ -237,7 +237,7 @@ pub struct ExportJobDto {
     /// Whole percent done.
     pub percent: i64,
     pub error: Option<String>,
-    /// Where to fetch the file once `state` is `done`.
+    /// The download path once `state` is `done`.
     pub download: Option<String>,
 }
 
@@ -514,7 +514,7 @@ pub async fn run_search(
         .map_err(|e| ApiError::from_store(t, e))
 }
 
-/// The page a search hit links to.
+/// Returns the page a search hit links to.
 pub fn hit_url(source: &str, id: Uuid) -> String {
     if source == "incoming" {
         format!("/letters/incoming/{id}")
